@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Local MariaDB, Redis and Kafka-protocol broker for development and tests.
+#
+#   scripts/services.sh up       install what is missing, start all three, wait
+#                                until they answer, print the exports (stdout)
+#   scripts/services.sh down     stop all three (gracefully; idempotent)
+#   scripts/services.sh status   say which are up (exit 0 only if all are)
+#   scripts/services.sh env      print only the export lines:
+#                                  eval "$(scripts/services.sh env)"
+#
+# Everything listens on 127.0.0.1 and keeps its data under .data/ in the repo
+# (git-ignored). No systemd/service: the daemons are started detached (setsid)
+# with logs .data/*.log and pidfiles .data/*.pid, so they outlive this script.
+#
+# Environment (all optional):
+#   TRADECTL_MYSQL_PORT   (3306)   TRADECTL_REDIS_PORT (6379)
+#   TRADECTL_KAFKA_PORT   (9092)   TRADECTL_DATA_DIR   (<repo>/.data)
+#   TRADECTL_KAFKA_TOPICS extra topics to pre-create, "name:partitions ..."
+#
+# The broker is librdkafka's in-memory mock cluster (scripts/mock-broker.c):
+# its topics, messages and committed offsets vanish when it stops.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+DATA=${TRADECTL_DATA_DIR:-$ROOT/.data}
+MYSQL_PORT=${TRADECTL_MYSQL_PORT:-3306}
+REDIS_PORT=${TRADECTL_REDIS_PORT:-6379}
+KAFKA_PORT=${TRADECTL_KAFKA_PORT:-9092}
+KAFKA_TOPICS="tradectl.orders.v1:12 tradectl.orders.dlq:3 ${TRADECTL_KAFKA_TOPICS:-}"
+KAFKA_TOPICS=${KAFKA_TOPICS//,/ }
+
+MY_CNF=$DATA/my.cnf
+MY_PID=$DATA/mariadb.pid
+MY_SOCK=$DATA/mysqld.sock
+# A unix socket path must fit in 108 bytes; deep CI checkouts may not.
+if [ ${#MY_SOCK} -gt 100 ]; then
+  MY_SOCK=/tmp/tradectl-mysqld-$(printf '%s' "$DATA" | cksum | cut -d' ' -f1).sock
+fi
+REDIS_PID=$DATA/redis.pid
+KAFKA_PID=$DATA/kafka.pid
+KAFKA_SRC=$ROOT/scripts/mock-broker.c
+KAFKA_BIN=$ROOT/scripts/bin/mock-broker
+OS_USER=$(id -un)
+
+PACKAGES="mariadb-server redis-server redis-tools librdkafka-dev kcat gcc pkg-config"
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { printf 'services: ERROR: %s\n' "$*" >&2; exit 1; }
+
+print_env() {
+  echo "export TRADECTL_MYSQL_URL=mysql://tradectl:tradectl@127.0.0.1:$MYSQL_PORT"
+  echo "export TRADECTL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  echo "export TRADECTL_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+}
+
+# --- helpers ----------------------------------------------------------------
+
+# pid_alive PIDFILE NAME: the pidfile's process runs and is really NAME
+# (guards against a stale pidfile whose pid was reused by something else).
+pid_alive() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(tr -dc '0-9' <"$1")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
+}
+
+pid_of() { tr -dc '0-9' <"$1"; }
+
+# port_busy PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for SECONDS WHAT PIDFILE NAME CMD...: retry CMD every 0.2 s until it
+# succeeds; give up early if the daemon (PIDFILE, NAME) has died.
+wait_for() {
+  local secs=$1 what=$2 pidfile=$3 name=$4; shift 4
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || return 1
+    pid_alive "$pidfile" "$name" || { sleep 0.5; pid_alive "$pidfile" "$name"; } || return 1
+    sleep 0.2
+  done
+  log "$what is up"
+}
+
+# wait_gone PIDFILE NAME SECONDS: wait for the process to exit.
+wait_gone() {
+  local end=$((SECONDS + $3))
+  while pid_alive "$1" "$2"; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.2
+  done
+}
+
+# Detach fully: new session, stdin from /dev/null, output to a log, and the
+# pidfile holds the daemon's own pid (bash writes $$ then execs the program).
+spawn() {
+  local pidfile=$1 logfile=$2; shift 2
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+    </dev/null >>"$logfile" 2>&1 &
+}
+
+# --- install ----------------------------------------------------------------
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+ensure_packages() {
+  local missing="" p
+  command -v dpkg-query >/dev/null || {
+    log "not a Debian system: assuming $PACKAGES are present"; return 0; }
+  for p in $PACKAGES; do installed "$p" || missing="$missing $p"; done
+  [ -z "$missing" ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages:$missing (run 'apt-get install$missing' as root)"
+  log "installing:$missing"
+  # Keep the packages' own system daemons from starting and grabbing our
+  # ports (policy-rc.d is consulted by invoke-rc.d and deb-systemd-invoke).
+  local policy=/usr/sbin/policy-rc.d own_policy=""
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && own_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  local rc=0
+  # shellcheck disable=SC2086
+  { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } >&2 || rc=$?
+  [ -z "$own_policy" ] || rm -f $policy
+  [ $rc -eq 0 ] || die "apt-get install failed"
+}
+
+# --- MariaDB ----------------------------------------------------------------
+
+write_my_cnf() {
+  # Tests create many databases (~16*256*3 tables) and want them all open.
+  # The caches need file descriptors; if the hard limit is below 65535 (e.g.
+  # a container, where even root cannot raise it), size them to fit so that
+  # InnoDB never runs into EMFILE (mariadbd would otherwise shrink
+  # table_open_cache itself, with a warning, but not innodb_open_files).
+  local nofile tables=20000 innodb_files=20000 files=65535
+  nofile=$(ulimit -Hn)
+  [ "$nofile" = unlimited ] && nofile=1048576
+  if [ "$nofile" -lt 65535 ]; then
+    files=$nofile
+    innodb_files=$(( nofile - 1500 < 20000 ? nofile - 1500 : 20000 ))
+    tables=$(( (nofile - 1000 - 40) / 2 < 20000 ? (nofile - 1000 - 40) / 2 : 20000 ))
+  fi
+  # Rewritten on every `up` so port/paths follow the environment.
+  cat >"$MY_CNF" <<EOF
+# Generated by scripts/services.sh; edits are overwritten.
+[mariadbd]
+datadir                        = $DATA/mariadb
+socket                         = $MY_SOCK
+pid-file                       = $MY_PID
+port                           = $MYSQL_PORT
+bind-address                   = 127.0.0.1
+skip-name-resolve
+skip-log-bin
+log-error                      = $DATA/mariadb.log
+# Closer to MySQL 8 (production): utf8mb4, 64M packets, strict dates.
+character-set-server           = utf8mb4
+collation-server               = utf8mb4_unicode_ci
+max_allowed_packet             = 64M
+sql_mode                       = STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION
+# Test speed over durability: flush the redo log once a second.
+innodb_flush_log_at_trx_commit = 2
+innodb_buffer_pool_size        = 1G
+innodb_log_file_size           = 256M
+max_connections                = 1000
+# Many test databases: see write_my_cnf (fd hard limit here: $nofile).
+table_definition_cache         = 20000
+table_open_cache               = $tables
+innodb_open_files              = $innodb_files
+open_files_limit               = $files
+performance_schema             = OFF
+
+[client]
+socket                         = $MY_SOCK
+port                           = $MYSQL_PORT
+EOF
+}
+
+# SQL as the OS user over the socket (mariadb-install-db grants root and the
+# invoking OS user unix_socket login), so no password is needed.
+my_sql() { mariadb --defaults-file="$MY_CNF" -u "$OS_USER" -N -B "$@"; }
+my_ping() { mariadb-admin --defaults-file="$MY_CNF" -u "$OS_USER" --connect-timeout=2 ping; }
+my_tcp_ok() {
+  mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u tradectl -ptradectl \
+    --connect-timeout=2 -N -B -e 'SELECT 1'
+}
+
+mysql_up() {
+  # mariadbd writes its own pidfile only once it is initialised; until then
+  # watch the pid recorded at spawn.
+  local watch=$MY_PID
+  write_my_cnf
+  if pid_alive "$MY_PID" mariadbd; then
+    log "mariadb already running (pid $(pid_of "$MY_PID"))"
+  else
+    port_busy "$MYSQL_PORT" && die "port $MYSQL_PORT is taken by another process; stop it or set TRADECTL_MYSQL_PORT"
+    rm -f "$MY_PID"
+    if [ ! -f "$DATA/mariadb/.initialised" ]; then
+      log "initialising $DATA/mariadb"
+      rm -rf "$DATA/mariadb"
+      # As root mariadbd refuses to run unless told which user to be; running
+      # as the invoking user (root in CI) avoids chown games with 'mysql'.
+      mariadb-install-db --defaults-file="$MY_CNF" --user="$OS_USER" \
+        --skip-test-db --skip-name-resolve --auth-root-authentication-method=socket \
+        >>"$DATA/mariadb-install.log" 2>&1 ||
+        die "mariadb-install-db failed, see $DATA/mariadb-install.log"
+      touch "$DATA/mariadb/.initialised"
+    fi
+    log "starting mariadb on 127.0.0.1:$MYSQL_PORT"
+    watch=$DATA/mariadb.spawn.pid
+    (
+      # Let mariadbd have as many files as the hard limit allows.
+      ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+      spawn "$DATA/mariadb.spawn.pid" "$DATA/mariadb.log" \
+        /usr/sbin/mariadbd --defaults-file="$MY_CNF" --user="$OS_USER"
+    )
+  fi
+  wait_for 120 mariadb "$watch" mariadbd my_ping || die "mariadb did not answer; see $DATA/mariadb.log"
+  # Idempotent: ensure the app user exists and may create any database.
+  my_sql <<'EOF'
+CREATE USER IF NOT EXISTS 'tradectl'@'127.0.0.1' IDENTIFIED BY 'tradectl';
+CREATE USER IF NOT EXISTS 'tradectl'@'localhost' IDENTIFIED BY 'tradectl';
+CREATE USER IF NOT EXISTS 'tradectl'@'%' IDENTIFIED BY 'tradectl';
+GRANT ALL PRIVILEGES ON *.* TO 'tradectl'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'tradectl'@'localhost' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'tradectl'@'%' WITH GRANT OPTION;
+EOF
+  my_tcp_ok >/dev/null || die "cannot log in as tradectl over TCP 127.0.0.1:$MYSQL_PORT"
+}
+
+mysql_down() {
+  if pid_alive "$MY_PID" mariadbd; then
+    log "stopping mariadb"
+    my_sql -e 'SHUTDOWN' 2>/dev/null || kill -TERM "$(pid_of "$MY_PID")" 2>/dev/null || true
+    wait_gone "$MY_PID" mariadbd 120 || die "mariadb did not stop; see $DATA/mariadb.log"
+  else
+    log "mariadb not running"
+  fi
+  rm -f "$MY_PID" "$DATA/mariadb.spawn.pid"
+}
+
+# --- Redis ------------------------------------------------------------------
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+redis_up() {
+  mkdir -p "$DATA/redis"
+  if pid_alive "$REDIS_PID" redis-server; then
+    log "redis already running (pid $(pid_of "$REDIS_PID"))"
+  else
+    port_busy "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process; stop it or set TRADECTL_REDIS_PORT"
+    rm -f "$REDIS_PID"
+    log "starting redis on 127.0.0.1:$REDIS_PORT"
+    # Redis daemonizes itself and writes the pidfile.
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
+      --appendonly yes --appendfsync everysec --save '' \
+      --daemonize yes --pidfile "$REDIS_PID" --logfile "$DATA/redis.log" \
+      </dev/null >>"$DATA/redis.log" 2>&1 || die "redis-server failed; see $DATA/redis.log"
+  fi
+  wait_for 30 redis "$REDIS_PID" redis-server redis_ping || die "redis did not answer; see $DATA/redis.log"
+}
+
+redis_down() {
+  if pid_alive "$REDIS_PID" redis-server; then
+    log "stopping redis"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 ||
+      kill -TERM "$(pid_of "$REDIS_PID")" 2>/dev/null || true
+    wait_gone "$REDIS_PID" redis-server 30 || die "redis did not stop; see $DATA/redis.log"
+  else
+    log "redis not running"
+  fi
+  rm -f "$REDIS_PID"
+}
+
+# --- Kafka (librdkafka mock cluster) ----------------------------------------
+
+kafka_build() {
+  # Rebuild only when the source is newer than the binary.
+  if [ ! -x "$KAFKA_BIN" ] || [ "$KAFKA_SRC" -nt "$KAFKA_BIN" ]; then
+    log "compiling $KAFKA_BIN"
+    mkdir -p "$(dirname "$KAFKA_BIN")"
+    # shellcheck disable=SC2046
+    gcc -O2 -Wall -o "$KAFKA_BIN.tmp" "$KAFKA_SRC" $(pkg-config --cflags --libs rdkafka) &&
+      mv -f "$KAFKA_BIN.tmp" "$KAFKA_BIN" || die "cannot compile $KAFKA_SRC"
+  fi
+}
+
+kafka_ping() {
+  if command -v kcat >/dev/null; then
+    # A real Metadata round trip, not just an open port.
+    timeout 5 kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 3 -t tradectl.orders.v1 | grep -q 'broker 1 at'
+  else
+    port_busy "$KAFKA_PORT"
+  fi
+}
+
+kafka_up() {
+  kafka_build
+  if pid_alive "$KAFKA_PID" mock-broker; then
+    log "kafka mock broker already running (pid $(pid_of "$KAFKA_PID"))"
+  else
+    port_busy "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; stop it or set TRADECTL_KAFKA_PORT"
+    rm -f "$KAFKA_PID"
+    log "starting kafka mock broker on 127.0.0.1:$KAFKA_PORT (topics: $(echo $KAFKA_TOPICS))"
+    # shellcheck disable=SC2086
+    spawn "$KAFKA_PID" "$DATA/kafka.log" "$KAFKA_BIN" "$KAFKA_PORT" $KAFKA_TOPICS
+  fi
+  wait_for 30 kafka "$KAFKA_PID" mock-broker kafka_ping || die "kafka mock broker did not answer; see $DATA/kafka.log"
+}
+
+kafka_down() {
+  if pid_alive "$KAFKA_PID" mock-broker; then
+    log "stopping kafka mock broker"
+    kill -TERM "$(pid_of "$KAFKA_PID")" 2>/dev/null || true
+    if ! wait_gone "$KAFKA_PID" mock-broker 10; then
+      kill -KILL "$(pid_of "$KAFKA_PID")" 2>/dev/null || true
+    fi
+  else
+    log "kafka mock broker not running"
+  fi
+  rm -f "$KAFKA_PID"
+}
+
+# --- commands ---------------------------------------------------------------
+
+cmd_up() {
+  ensure_packages
+  mkdir -p "$DATA"
+  mysql_up
+  redis_up
+  kafka_up
+  print_env
+}
+
+cmd_down() {
+  # Stop all three even if one fails.
+  local rc=0
+  [ -d "$DATA" ] || { log "nothing to stop ($DATA does not exist)"; return 0; }
+  (kafka_down) || rc=1
+  (redis_down) || rc=1
+  [ -f "$MY_CNF" ] || write_my_cnf
+  (mysql_down) || rc=1
+  return $rc
+}
+
+cmd_status() {
+  local rc=0
+  if pid_alive "$MY_PID" mariadbd && my_ping >/dev/null 2>&1; then
+    echo "mariadb  up    127.0.0.1:$MYSQL_PORT (pid $(pid_of "$MY_PID"))"
+  else echo "mariadb  down"; rc=3; fi
+  if pid_alive "$REDIS_PID" redis-server && redis_ping; then
+    echo "redis    up    127.0.0.1:$REDIS_PORT (pid $(pid_of "$REDIS_PID"))"
+  else echo "redis    down"; rc=3; fi
+  if pid_alive "$KAFKA_PID" mock-broker && kafka_ping >/dev/null 2>&1; then
+    echo "kafka    up    127.0.0.1:$KAFKA_PORT (pid $(pid_of "$KAFKA_PID"), librdkafka mock)"
+  else echo "kafka    down"; rc=3; fi
+  return $rc
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
