@@ -3,7 +3,8 @@
 //
 //   node scripts/check-kafka.mjs            (from the repo root; exits 1 on any mismatch)
 //
-// Env: TRADECTL_KAFKA_BROKERS (127.0.0.1:9092), CHECK_MESSAGES (1000), CHECK_IDEMPOTENT (true).
+// Env: TRADECTL_KAFKA_BROKERS (127.0.0.1:9092), CHECK_MESSAGES (1000), CHECK_IDEMPOTENT (true),
+// CHECK_SESSION_TIMEOUT (consumer sessionTimeout ms, 10000).
 // Safe to re-run against a broker that already holds data: every run uses its own run id and
 // consumer group, and counts only its own messages.
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
@@ -16,6 +17,7 @@ const N2 = 100; // produced while no consumer runs, to prove the resume point
 const idempotent = process.env.CHECK_IDEMPOTENT !== 'false';
 const runId = `${Date.now().toString(36)}-${process.pid}`;
 const groupId = `tradectl-check-${runId}`;
+const sessionTimeout = Number(process.env.CHECK_SESSION_TIMEOUT ?? 10000);
 
 const failures = [];
 const t0 = performance.now();
@@ -30,7 +32,6 @@ const kafka = new Kafka({
   clientId: 'tradectl-check',
   brokers,
   logLevel: logLevel.WARN,
-  retry: { retries: 5, initialRetryTime: 100 },
 });
 
 // --- admin ----------------------------------------------------------------------------------
@@ -42,7 +43,8 @@ check(topics.includes(TOPIC), `${TOPIC} exists`);
 const meta = await admin.fetchTopicMetadata({ topics: [TOPIC] });
 check(meta.topics[0].partitions.length === PARTITIONS, `${TOPIC} has ${PARTITIONS} partitions`);
 
-// The mock broker does not implement CreateTopics; report what kafkajs sees.
+// The mock broker does not implement CreateTopics (use `scripts/services.sh topic NAME:PARTITIONS`);
+// report what kafkajs sees. Against real Kafka this creates the topic.
 const extra = `tradectl.check.${runId}`;
 try {
   const created = await admin.createTopics({ topics: [{ topic: extra, numPartitions: 3 }], timeout: 5000 });
@@ -88,7 +90,7 @@ const consume = async (label, phase, expected, linger) => {
   const consumer = kafka.consumer({
     groupId,
     maxWaitTimeInMs: 100,
-    sessionTimeout: 10000,
+    sessionTimeout,
     heartbeatInterval: 1000,
   });
   const seen = new Map(); // `${phase}-${i}` -> count

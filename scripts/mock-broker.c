@@ -2,10 +2,11 @@
  * mock-broker: a local Kafka-protocol broker for development and tests,
  * built on librdkafka's mock cluster (librdkafka >= 2.0, rdkafka_mock.h).
  *
- *   mock-broker PORT [TOPIC:PARTITIONS ...]
+ *   mock-broker PORT [@TOPICS_FILE] [TOPIC:PARTITIONS ...]
  *
- * Listens on 127.0.0.1:PORT (1 broker, id 1), pre-creates the given topics,
- * prints the bootstrap servers on stdout and runs until SIGTERM/SIGINT.
+ * Listens on 127.0.0.1:PORT (1 broker, id 1), pre-creates the given topics
+ * (and those listed in TOPICS_FILE, which is re-read on SIGHUP), prints the
+ * bootstrap servers on stdout and runs until SIGTERM/SIGINT.
  * All data lives in memory: a restart starts empty.
  *
  * Build: gcc -O2 -o scripts/bin/mock-broker scripts/mock-broker.c \
@@ -25,7 +26,7 @@
 #include <unistd.h>
 
 static int fixed_port; /* port for the first (only) broker listener */
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 /*
  * librdkafka 2.0 has no API to choose the mock listener's port: it binds
@@ -82,19 +83,64 @@ static void fix_controller_id(rd_kafka_mock_cluster_t *mc, rd_kafka_t *rk) {
 }
 
 static void on_signal(int sig) {
-        (void)sig;
-        stop = 1;
+        if (sig == SIGHUP)
+                reload = 1;
+        else
+                stop = 1;
+}
+
+/* Create one topic from "name[:partitions]"; an existing topic is left as
+ * is (the mock cannot change partition counts). */
+static void create_topic(rd_kafka_mock_cluster_t *mc, const char *spec) {
+        char name[256];
+        int parts = 1;
+        const char *colon = strrchr(spec, ':');
+        size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+        if (n == 0 || n >= sizeof(name) ||
+            (colon && (parts = atoi(colon + 1)) <= 0)) {
+                fprintf(stderr, "mock-broker: bad topic spec '%s'\n", spec);
+                return;
+        }
+        memcpy(name, spec, n);
+        name[n] = '\0';
+        rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, parts, 1);
+        if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                return;
+        if (err)
+                fprintf(stderr, "mock-broker: topic %s: %s\n", name,
+                        rd_kafka_err2str(err));
+        else
+                fprintf(stderr, "mock-broker: topic %s (%d partitions)\n",
+                        name, parts);
+}
+
+/* Topics file: whitespace-separated specs, re-read on SIGHUP. The mock
+ * broker does not implement CreateTopics, so this is how a running broker
+ * gets new topics with a chosen partition count. */
+static void create_topics_from(rd_kafka_mock_cluster_t *mc, const char *path) {
+        char spec[300];
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return;
+        while (fscanf(f, "%299s", spec) == 1)
+                create_topic(mc, spec);
+        fclose(f);
 }
 
 int main(int argc, char **argv) {
         char errstr[512];
         int port = argc > 1 ? atoi(argv[1]) : 0;
         if (port <= 0 || port > 65535) {
-                fprintf(stderr, "usage: %s PORT [TOPIC:PARTITIONS ...]\n",
+                fprintf(stderr,
+                        "usage: %s PORT [@TOPICS_FILE] [TOPIC:PARTITIONS ...]\n",
                         argv[0]);
                 return 2;
         }
         fixed_port = port;
+        /* Early, so a SIGHUP during start-up is not fatal. */
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGHUP, on_signal);
 
         /* The mock cluster needs an rd_kafka_t for bookkeeping only. */
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -127,36 +173,28 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        const char *topics_file = NULL;
         for (int i = 2; i < argc; i++) {
-                char name[256];
-                int parts = 1;
-                const char *colon = strrchr(argv[i], ':');
-                size_t n = colon ? (size_t)(colon - argv[i]) : strlen(argv[i]);
-                if (n == 0 || n >= sizeof(name) ||
-                    (colon && (parts = atoi(colon + 1)) <= 0)) {
-                        fprintf(stderr, "mock-broker: bad topic spec '%s'\n",
-                                argv[i]);
-                        continue;
-                }
-                memcpy(name, argv[i], n);
-                name[n] = '\0';
-                rd_kafka_resp_err_t err =
-                    rd_kafka_mock_topic_create(mc, name, parts, 1);
-                if (err)
-                        fprintf(stderr, "mock-broker: topic %s: %s\n", name,
-                                rd_kafka_err2str(err));
+                if (argv[i][0] == '@')
+                        topics_file = argv[i] + 1;
                 else
-                        fprintf(stderr, "mock-broker: topic %s (%d partitions)\n",
-                                name, parts);
+                        create_topic(mc, argv[i]);
         }
+        if (topics_file)
+                create_topics_from(mc, topics_file);
 
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
         printf("%s\n", bootstraps);
         fflush(stdout);
 
-        while (!stop)
-                pause();
+        /* Poll the flags (a signal between test and pause() would be lost). */
+        while (!stop) {
+                usleep(100 * 1000);
+                if (reload) {
+                        reload = 0;
+                        if (topics_file)
+                                create_topics_from(mc, topics_file);
+                }
+        }
 
         fprintf(stderr, "mock-broker: shutting down\n");
         rd_kafka_mock_cluster_destroy(mc);

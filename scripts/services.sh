@@ -7,6 +7,10 @@
 #   scripts/services.sh status   say which are up (exit 0 only if all are)
 #   scripts/services.sh env      print only the export lines:
 #                                  eval "$(scripts/services.sh env)"
+#   scripts/services.sh topic NAME:PARTITIONS...
+#                                create topics on the running broker (the
+#                                mock has no CreateTopics API; kafkajs
+#                                admin.createTopics fails against it)
 #
 # Everything listens on 127.0.0.1 and keeps its data under .data/ in the repo
 # (git-ignored). No systemd/service: the daemons are started detached (setsid)
@@ -18,7 +22,9 @@
 #   TRADECTL_KAFKA_TOPICS extra topics to pre-create, "name:partitions ..."
 #
 # The broker is librdkafka's in-memory mock cluster (scripts/mock-broker.c):
-# its topics, messages and committed offsets vanish when it stops.
+# messages and committed offsets vanish when it stops; topics are re-created
+# from .data/kafka-topics on start. Unknown topics a client asks for are
+# auto-created with 4 partitions.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -38,6 +44,7 @@ if [ ${#MY_SOCK} -gt 100 ]; then
 fi
 REDIS_PID=$DATA/redis.pid
 KAFKA_PID=$DATA/kafka.pid
+KAFKA_TOPICS_FILE=$DATA/kafka-topics
 KAFKA_SRC=$ROOT/scripts/mock-broker.c
 KAFKA_BIN=$ROOT/scripts/bin/mock-broker
 OS_USER=$(id -un)
@@ -80,15 +87,16 @@ wait_for() {
     pid_alive "$pidfile" "$name" || { sleep 0.5; pid_alive "$pidfile" "$name"; } || return 1
     sleep 0.2
   done
-  log "$what is up"
+  log "$what"
 }
 
-# wait_gone PIDFILE NAME SECONDS: wait for the process to exit.
+# wait_gone PID NAME SECONDS: wait for the process to exit. By pid, not by
+# pidfile: redis and mariadbd delete their pidfile before they are done.
 wait_gone() {
   local end=$((SECONDS + $3))
-  while pid_alive "$1" "$2"; do
+  while [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q -- "$2"; do
     [ $SECONDS -lt $end ] || return 1
-    sleep 0.2
+    sleep 0.1
   done
 }
 
@@ -96,6 +104,7 @@ wait_gone() {
 # pidfile holds the daemon's own pid (bash writes $$ then execs the program).
 spawn() {
   local pidfile=$1 logfile=$2; shift 2
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
     </dev/null >>"$logfile" 2>&1 &
 }
@@ -120,8 +129,10 @@ ensure_packages() {
   fi
   export DEBIAN_FRONTEND=noninteractive
   local rc=0
+  # Wait for a concurrent apt/dpkg run instead of failing on its lock.
+  local lock=(-o DPkg::Lock::Timeout=600)
   # shellcheck disable=SC2086
-  { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } >&2 || rc=$?
+  { apt-get "${lock[@]}" update -q && apt-get "${lock[@]}" install -y -q --no-install-recommends $missing; } >&2 || rc=$?
   [ -z "$own_policy" ] || rm -f $policy
   [ $rc -eq 0 ] || die "apt-get install failed"
 }
@@ -216,7 +227,7 @@ mysql_up() {
         /usr/sbin/mariadbd --defaults-file="$MY_CNF" --user="$OS_USER"
     )
   fi
-  wait_for 120 mariadb "$watch" mariadbd my_ping || die "mariadb did not answer; see $DATA/mariadb.log"
+  wait_for 120 "mariadb is up" "$watch" mariadbd my_ping || die "mariadb did not answer; see $DATA/mariadb.log"
   # Idempotent: ensure the app user exists and may create any database.
   my_sql <<'EOF'
 CREATE USER IF NOT EXISTS 'tradectl'@'127.0.0.1' IDENTIFIED BY 'tradectl';
@@ -231,9 +242,10 @@ EOF
 
 mysql_down() {
   if pid_alive "$MY_PID" mariadbd; then
+    local pid; pid=$(pid_of "$MY_PID")
     log "stopping mariadb"
-    my_sql -e 'SHUTDOWN' 2>/dev/null || kill -TERM "$(pid_of "$MY_PID")" 2>/dev/null || true
-    wait_gone "$MY_PID" mariadbd 120 || die "mariadb did not stop; see $DATA/mariadb.log"
+    my_sql -e 'SHUTDOWN' 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" mariadbd 120 || die "mariadb did not stop; see $DATA/mariadb.log"
   else
     log "mariadb not running"
   fi
@@ -252,21 +264,24 @@ redis_up() {
     port_busy "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process; stop it or set TRADECTL_REDIS_PORT"
     rm -f "$REDIS_PID"
     log "starting redis on 127.0.0.1:$REDIS_PORT"
-    # Redis daemonizes itself and writes the pidfile.
+    # Redis daemonizes itself and writes the pidfile; start-up errors that
+    # come before it opens its logfile land in the same log.
+    # shellcheck disable=SC2094
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
       --appendonly yes --appendfsync everysec --save '' \
       --daemonize yes --pidfile "$REDIS_PID" --logfile "$DATA/redis.log" \
       </dev/null >>"$DATA/redis.log" 2>&1 || die "redis-server failed; see $DATA/redis.log"
   fi
-  wait_for 30 redis "$REDIS_PID" redis-server redis_ping || die "redis did not answer; see $DATA/redis.log"
+  wait_for 30 "redis is up" "$REDIS_PID" redis-server redis_ping || die "redis did not answer; see $DATA/redis.log"
 }
 
 redis_down() {
   if pid_alive "$REDIS_PID" redis-server; then
+    local pid; pid=$(pid_of "$REDIS_PID")
     log "stopping redis"
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 ||
-      kill -TERM "$(pid_of "$REDIS_PID")" 2>/dev/null || true
-    wait_gone "$REDIS_PID" redis-server 30 || die "redis did not stop; see $DATA/redis.log"
+      kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" redis-server 30 || die "redis did not stop; see $DATA/redis.log"
   else
     log "redis not running"
   fi
@@ -281,15 +296,28 @@ kafka_build() {
     log "compiling $KAFKA_BIN"
     mkdir -p "$(dirname "$KAFKA_BIN")"
     # shellcheck disable=SC2046
-    gcc -O2 -Wall -o "$KAFKA_BIN.tmp" "$KAFKA_SRC" $(pkg-config --cflags --libs rdkafka) &&
-      mv -f "$KAFKA_BIN.tmp" "$KAFKA_BIN" || die "cannot compile $KAFKA_SRC"
+    if ! gcc -O2 -Wall -o "$KAFKA_BIN.tmp" "$KAFKA_SRC" $(pkg-config --cflags --libs rdkafka); then
+      die "cannot compile $KAFKA_SRC"
+    fi
+    mv -f "$KAFKA_BIN.tmp" "$KAFKA_BIN"
   fi
+}
+
+# kafka_topics_ok SPEC...: one Metadata round trip (all topics: asking for a
+# named topic would auto-create it with 4 partitions) and every topic is there.
+kafka_topics_ok() {
+  local meta spec
+  meta=$(timeout 5 kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 3 2>/dev/null) || return 1
+  grep -q 'broker 1 at' <<<"$meta" || return 1
+  for spec in "$@"; do
+    grep -q "topic \"${spec%%:*}\" with" <<<"$meta" || return 1
+  done
 }
 
 kafka_ping() {
   if command -v kcat >/dev/null; then
-    # A real Metadata round trip, not just an open port.
-    timeout 5 kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 3 -t tradectl.orders.v1 | grep -q 'broker 1 at'
+    # shellcheck disable=SC2086
+    kafka_topics_ok $KAFKA_TOPICS
   else
     port_busy "$KAFKA_PORT"
   fi
@@ -297,29 +325,53 @@ kafka_ping() {
 
 kafka_up() {
   kafka_build
+  # The broker reads its topics from this file at start and on SIGHUP
+  # (see `topic`); keep the defaults and TRADECTL_KAFKA_TOPICS in it.
+  local spec
+  touch "$KAFKA_TOPICS_FILE"
+  for spec in $KAFKA_TOPICS; do
+    grep -qxF -- "$spec" "$KAFKA_TOPICS_FILE" || echo "$spec" >>"$KAFKA_TOPICS_FILE"
+  done
   if pid_alive "$KAFKA_PID" mock-broker; then
     log "kafka mock broker already running (pid $(pid_of "$KAFKA_PID"))"
+    kill -HUP "$(pid_of "$KAFKA_PID")" # picks up new TRADECTL_KAFKA_TOPICS
   else
     port_busy "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; stop it or set TRADECTL_KAFKA_PORT"
     rm -f "$KAFKA_PID"
-    log "starting kafka mock broker on 127.0.0.1:$KAFKA_PORT (topics: $(echo $KAFKA_TOPICS))"
-    # shellcheck disable=SC2086
-    spawn "$KAFKA_PID" "$DATA/kafka.log" "$KAFKA_BIN" "$KAFKA_PORT" $KAFKA_TOPICS
+    log "starting kafka mock broker on 127.0.0.1:$KAFKA_PORT (topics: $(tr '\n' ' ' <"$KAFKA_TOPICS_FILE"))"
+    spawn "$KAFKA_PID" "$DATA/kafka.log" "$KAFKA_BIN" "$KAFKA_PORT" "@$KAFKA_TOPICS_FILE"
   fi
-  wait_for 30 kafka "$KAFKA_PID" mock-broker kafka_ping || die "kafka mock broker did not answer; see $DATA/kafka.log"
+  wait_for 30 "kafka is up" "$KAFKA_PID" mock-broker kafka_ping || die "kafka mock broker did not answer; see $DATA/kafka.log"
+}
+
+# topic NAME:PARTITIONS...: create topics on the running broker (the mock
+# does not implement the CreateTopics API that admin clients use).
+cmd_topic() {
+  [ $# -gt 0 ] || die "usage: $0 topic NAME:PARTITIONS..."
+  pid_alive "$KAFKA_PID" mock-broker || die "kafka mock broker is not running (run: $0 up)"
+  local spec
+  for spec in "$@"; do
+    [[ $spec =~ ^[A-Za-z0-9._-]+(:[1-9][0-9]*)?$ ]] || die "bad topic spec '$spec' (want NAME:PARTITIONS)"
+    grep -qxF -- "$spec" "$KAFKA_TOPICS_FILE" || echo "$spec" >>"$KAFKA_TOPICS_FILE"
+  done
+  kill -HUP "$(pid_of "$KAFKA_PID")"
+  wait_for 10 "topics ready: $*" "$KAFKA_PID" mock-broker kafka_topics_ok "$@" ||
+    die "topics did not appear; see $DATA/kafka.log"
 }
 
 kafka_down() {
   if pid_alive "$KAFKA_PID" mock-broker; then
+    local pid; pid=$(pid_of "$KAFKA_PID")
     log "stopping kafka mock broker"
-    kill -TERM "$(pid_of "$KAFKA_PID")" 2>/dev/null || true
-    if ! wait_gone "$KAFKA_PID" mock-broker 10; then
-      kill -KILL "$(pid_of "$KAFKA_PID")" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" mock-broker 10; then
+      kill -KILL "$pid" 2>/dev/null || true
     fi
   else
     log "kafka mock broker not running"
   fi
-  rm -f "$KAFKA_PID"
+  # Its data is gone; topics added with `topic` go too (`up` re-adds defaults).
+  rm -f "$KAFKA_PID" "$KAFKA_TOPICS_FILE"
 }
 
 # --- commands ---------------------------------------------------------------
@@ -363,5 +415,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  topic) shift; cmd_topic "$@" ;;
+  *) echo "usage: $0 up|down|status|env|topic NAME:PARTITIONS..." >&2; exit 2 ;;
 esac
