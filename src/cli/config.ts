@@ -10,7 +10,7 @@ export function registerConfigCommand(program: Command, context: CommandContext)
       .command('check')
       .description('validate the config file and environment; print the result with secrets redacted'),
     [
-      'tradectl config check --config config/sandbox.yaml',
+      'SANDBOX_SHOPIFY_TOKEN=shpat_fake tradectl config check --config config/sandbox.yaml',
       'TRADECTL_MYSQL_URL=mysql://u:p@db:3306 tradectl config check --json',
     ],
   ).action(async (options: CommonOptions) => {

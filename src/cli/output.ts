@@ -29,8 +29,9 @@ export type Cell = string | number | boolean | null | undefined;
  * `awk` work without parsing padding.
  */
 export function writeTable(io: CliIo, headers: readonly string[], rows: readonly (readonly Cell[])[]): void {
+  // A tab or newline inside a cell (a product title, an error message) would split the row.
   const text = rows.map((row) =>
-    row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))),
+    row.map((cell) => (cell === null || cell === undefined ? '' : String(cell).replace(/[\t\r\n]+/g, ' '))),
   );
   if (!io.stdout.isTTY) {
     for (const row of [headers, ...text]) io.stdout.write(`${row.join('\t')}\n`);

@@ -232,7 +232,8 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv, issues: FieldIs
   }
   if (env.TRADECTL_LOG_LEVEL) section('log').level = env.TRADECTL_LOG_LEVEL;
   if (env.TRADECTL_WORKER_ID) {
-    const workerId = Number(env.TRADECTL_WORKER_ID);
+    // Number() alone would take "0x10" or "1e2"; a worker id is plain decimal digits.
+    const workerId = /^\s*\d+\s*$/.test(env.TRADECTL_WORKER_ID) ? Number(env.TRADECTL_WORKER_ID) : Number.NaN;
     if (!Number.isInteger(workerId)) {
       issues.push({ path: 'ids.workerId', message: 'TRADECTL_WORKER_ID must be an integer' });
     } else section('ids').workerId = workerId;
@@ -245,11 +246,13 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv, issues: FieldIs
 export function printableConfig(config: Config): unknown {
   return JSON.parse(
     JSON.stringify(config, (_key, value) =>
-      typeof value === 'string' && /^(mysql|rediss?):\/\//.test(value) ? redactDsn(value) : value,
+      typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactDsn(value) : value,
     ),
   );
 }
 
+// A password that was not percent-encoded may hold ':', '/' or '@', so everything from the
+// userinfo's first ':' to the last '@' goes; `redis://:secret@host` (no user) is covered too.
 function redactDsn(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:[redacted]@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):.*@(?=[^@]*$)/i, '$1:[redacted]@');
 }

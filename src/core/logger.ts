@@ -28,13 +28,20 @@ export const REDACT_PATHS = [
   '*.credentials',
   'authorization',
   '*.authorization',
-  '*.headers.authorization',
-  '*.headers["x-amz-access-token"]',
-  '*.headers["x-shopify-access-token"]',
-  'headers.authorization',
-  'headers["x-amz-access-token"]',
-  'headers["x-shopify-access-token"]',
+  'Authorization',
+  '*.Authorization',
+  ...secretHeaderPaths(),
 ];
+
+// Paths are case-sensitive and HTTP clients keep the caller's spelling (axios sends
+// `Authorization`), so each header is listed as sent and lower-cased; `*.*.headers` reaches
+// an HTTP client error's `err.config.headers`.
+function secretHeaderPaths(): string[] {
+  const headers = ['Authorization', 'X-Amz-Access-Token', 'X-Shopify-Access-Token', 'X-Api-Key'];
+  return headers
+    .flatMap((name) => [name, name.toLowerCase()])
+    .flatMap((name) => [`headers["${name}"]`, `*.headers["${name}"]`, `*.*.headers["${name}"]`]);
+}
 
 export interface LoggerOptions {
   level?: string;

@@ -99,7 +99,11 @@ export function moneyFromFraction(
     throw invalid(field, `divisor ${divisor} is not a power of ten`);
   }
   const divisorDigits = String(divisor).length - 1;
-  if (divisorDigits <= exponent) return { amount: amount * 10 ** (exponent - divisorDigits), currency };
+  if (divisorDigits <= exponent) {
+    const scaled = amount * 10 ** (exponent - divisorDigits);
+    if (!Number.isSafeInteger(scaled)) throw invalid(field, `${amount}/${divisor} is too large`);
+    return { amount: scaled, currency };
+  }
   const scale = 10 ** (divisorDigits - exponent);
   if (amount % scale !== 0) throw invalid(field, `${amount}/${divisor} has more precision than ${currency}`);
   return { amount: amount / scale, currency };

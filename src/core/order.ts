@@ -29,7 +29,10 @@ export type RefundState = (typeof REFUND_STATES)[number];
 const instant = z
   .string()
   .refine(isInstant, { message: 'expected a UTC instant like 2026-01-31T23:59:59.123Z' });
-const minor = z.number().int('expected integer minor units').refine(Number.isSafeInteger, 'out of range');
+// zod's int() also enforces the safe-integer range: one issue per field, saying which check failed.
+const minor = z.number().int({
+  error: (issue) => (issue.code === 'invalid_type' ? 'expected integer minor units' : 'out of range'),
+});
 const text = (max: number) => z.string().max(max, `longer than ${max} characters`);
 const optionalText = (max: number) => text(max).nullable().default(null);
 

@@ -27,13 +27,22 @@ export function parseIsoInstant(text: unknown, field = 'time'): Instant {
   if (!match) throw invalid(field, `"${text}" is not an ISO-8601 time with a zone`);
   const [, y, mo, d, h, mi, s = '0', frac = '', zone = 'Z'] = match;
   const ms = fieldsToUtcMs(field, text, +y!, +mo!, +d!, +h!, +mi!, +s, frac);
-  return fromEpochMs(ms - zoneOffsetMs(zone), field);
+  const offset = zoneOffsetMs(zone);
+  // Real offsets stay within ±14:00; ISO allows up to ±18:00. Beyond that the text is corrupt.
+  if (offset === null) throw invalid(field, `"${text}" has an invalid UTC offset`);
+  return fromEpochMs(ms - offset, field);
 }
 
 /** Unix seconds (Etsy, Shopee, TikTok), as a number or a digit string. Fractions keep ms. */
 export function parseUnixSeconds(value: unknown, field = 'time'): Instant {
   const seconds = toFiniteNumber(value, field);
-  return fromEpochMs(Math.floor(seconds * 1000), field);
+  // In floating point 4325235212.997 * 1000 is 4325235212996.9995, so the milliseconds come from
+  // the decimal text (a number's shortest round-trip text), truncated like ISO fractions.
+  const decimal = /^(\d+)(?:\.(\d+))?$/.exec(typeof value === 'string' ? value.trim() : String(seconds));
+  const ms = decimal
+    ? Number(decimal[1]) * 1000 + Number((decimal[2] ?? '').slice(0, 3).padEnd(3, '0'))
+    : Math.floor(seconds * 1000);
+  return fromEpochMs(ms, field);
 }
 
 /** Unix milliseconds (Walmart), as a number or a digit string. */
@@ -72,7 +81,11 @@ export function assertInstant(value: unknown, field = 'time'): Instant {
 }
 
 export function isInstant(value: unknown): value is Instant {
-  return typeof value === 'string' && CANONICAL.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string' || !CANONICAL.test(value)) return false;
+  // Date.parse rolls impossible dates over (Feb 30 becomes Mar 2), so only an instant that
+  // formats back to the same text is real; the range guard is the one fromEpochMs applies.
+  const ms = Date.parse(value);
+  return ms >= MIN_MS && ms < MAX_MS && new Date(ms).toISOString() === value;
 }
 
 export function fromEpochMs(ms: number, field = 'time'): Instant {
@@ -139,11 +152,14 @@ function fieldsToUtcMs(
   return utc;
 }
 
-function zoneOffsetMs(zone: string): number {
+function zoneOffsetMs(zone: string): number | null {
   if (zone.toUpperCase() === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4));
+  if (hours > 18 || minutes > 59 || (hours === 18 && minutes > 0)) return null;
+  return sign * (hours * 60 + minutes) * 60_000;
 }
 
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
