@@ -5,6 +5,8 @@ import type { Logger } from '../core/logger.js';
 import type { UnifiedOrder } from '../core/order.js';
 import type { Platform } from '../core/platforms.js';
 import type { Instant } from '../core/time.js';
+import type { TokenStore } from './resilience/token-store.js';
+import type { UsageObserver } from './resilience/usage-headers.js';
 
 /**
  * The contract every marketplace adapter keeps. What it promises:
@@ -119,12 +121,16 @@ export interface AdapterDeps {
   logger: Logger;
   /** Injected clock (ms since epoch) for windows and token expiry. */
   now: () => number;
+  /** Where OAuth adapters keep access and rotated refresh tokens (Redis when configured). */
+  tokenStore?: TokenStore;
 }
 
 export interface PlatformHttpOptions {
   baseUrl: string;
   auth: AuthStrategy;
   classify: ErrorClassifier;
+  /** Reads the platform's usage headers (or GraphQL cost) so the rate limiter follows them. */
+  observeUsage?: UsageObserver;
 }
 
 /**
@@ -134,7 +140,8 @@ export interface PlatformHttpOptions {
  */
 export interface AuthStrategy {
   authorize(request: PlatformRequest): Promise<PlatformRequest>;
-  invalidate(): Promise<void>;
+  /** `rejected`: the authorized request the platform refused, so a token already replaced stays. */
+  invalidate(rejected?: PlatformRequest): Promise<void>;
 }
 
 /**
