@@ -1,0 +1,164 @@
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import {
+  type BusCounters,
+  type DeliveryContext,
+  deliverChunk,
+  MembershipLost,
+  type RawDelivery,
+  type RetryBackoff,
+  sleep,
+} from './batch-delivery.js';
+import type { DeadLetterInput } from './dlq.js';
+import type { BusConsumer, ConsumeOptions } from './order-bus.js';
+
+/**
+ * One consumer-group member of the KafkaBus. kafkajs's `eachBatch` with manual resolution: a
+ * chunk's last offset is resolved and committed only after its handler resolved (after the
+ * database commit), so a crash or rebalance at any point redelivers, never skips. kafkajs
+ * fetches a partition's next batch from the last resolved offset, so a chunk left unresolved
+ * (handler failing at stop, abandoned) is what the next owner of the partition starts with.
+ */
+export interface KafkaConsumerDeps {
+  kafka: Kafka;
+  config: Config['kafka'];
+  options: ConsumeOptions;
+  /** Durable DLQ write plus the DLQ topic. */
+  deadLetter: (entries: DeadLetterInput[]) => Promise<void>;
+  counters: BusCounters;
+  /** Lag per partition (`topic/partition`), updated after each acknowledged chunk. */
+  lag: Map<string, number>;
+  backoff: Required<RetryBackoff>;
+  stopTimeoutMs: number;
+  logger: Logger;
+}
+
+export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusConsumer> {
+  const { config, options, counters, lag } = deps;
+  const topic = config.ordersTopic;
+  const maxBatch = options.maxBatchMessages ?? 500;
+  const logger = deps.logger.child({ groupId: options.groupId });
+  const stopping = new AbortController();
+  const abandon = new AbortController();
+  const consumer = deps.kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: config.heartbeatIntervalMs,
+    maxWaitTimeInMs: config.maxWaitTimeMs,
+    allowAutoTopicCreation: false,
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // Partitions may have moved: lag of partitions this member no longer owns is not ours to report.
+    lag.clear();
+    logger.info(
+      { memberId: event.payload.memberId, partitions: event.payload.memberAssignment[topic] ?? [] },
+      'joined consumer group',
+    );
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
+  });
+
+  const partitionLoggers = new Map<number, Logger>();
+  const partitionLogger = (partition: number): Logger => {
+    let child = partitionLoggers.get(partition);
+    if (!child) {
+      child = logger.child({ partition });
+      partitionLoggers.set(partition, child);
+    }
+    return child;
+  };
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const context: DeliveryContext = {
+      handler: options.handler,
+      deadLetter: deps.deadLetter,
+      heartbeat: () => payload.heartbeat(),
+      stopping: stopping.signal,
+      abandon: abandon.signal,
+      backoff: deps.backoff,
+      heartbeatEveryMs: Math.max(100, Math.floor(config.heartbeatIntervalMs / 2)),
+      counters,
+      logger: partitionLogger(batch.partition),
+    };
+    for (let start = 0; start < batch.messages.length; start += maxBatch) {
+      if (!payload.isRunning() || payload.isStale() || stopping.signal.aborted) return;
+      const slice = batch.messages.slice(start, start + maxBatch);
+      const chunk: RawDelivery[] = slice.map((message) => ({
+        key: message.key === null ? null : message.key.toString('utf8'),
+        value: message.value,
+        source: { topic: batch.topic, partition: batch.partition, offset: message.offset },
+      }));
+      let outcome: 'done' | 'abandoned';
+      try {
+        outcome = await deliverChunk(chunk, context);
+      } catch (error) {
+        // kafkajs re-joins the group on its own rebalance errors; the chunk stays unresolved.
+        throw error instanceof MembershipLost ? error.reason : error;
+      }
+      if (outcome === 'abandoned') {
+        counters.abandonedBatches++;
+        return;
+      }
+      const last = slice.at(-1)!.offset;
+      payload.resolveOffset(last);
+      await payload.commitOffsetsIfNecessary();
+      lag.set(
+        `${batch.topic}/${batch.partition}`,
+        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+      );
+    }
+  }
+
+  try {
+    await consumer.connect();
+    // A new group starts at the beginning: orders published before the sink first ran are not skipped.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      // With a threshold of one resolved offset, commitOffsetsIfNecessary commits after every chunk.
+      autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch,
+    });
+  } catch (error) {
+    await consumer.disconnect().catch(() => undefined);
+    throw error;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    groupId: options.groupId,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        // disconnect waits for running batches, commits what they resolved and leaves the group.
+        const disconnected = consumer.disconnect().then(
+          () => 'done' as const,
+          (error: unknown) => {
+            logger.warn({ err: error }, 'kafka consumer did not disconnect cleanly');
+            return 'done' as const;
+          },
+        );
+        const timer = new AbortController();
+        const first = await Promise.race([
+          disconnected,
+          sleep(deps.stopTimeoutMs, timer.signal).then(() => 'timeout'),
+        ]);
+        timer.abort();
+        if (first === 'timeout') {
+          logger.warn({ stopTimeoutMs: deps.stopTimeoutMs }, 'abandoning batches still running at stop');
+          abandon.abort();
+          // Abandoned batches return at once; leaving the group takes one more round trip.
+          const grace = new AbortController();
+          await Promise.race([disconnected, sleep(5000, grace.signal)]);
+          grace.abort();
+        }
+      })();
+      return stopped;
+    },
+  };
+}
