@@ -58,20 +58,9 @@ export interface PlatformClassifier {
 
 /** Classifies one failure with a platform's table; null for a successful response. */
 export function classifyWithTable(table: PlatformClassifier, failure: HttpFailure): ClassifiedError | null {
-  if (failure.type === 'network') {
-    // axios reports a connection dropped mid-body as ERR_BAD_RESPONSE "stream has been
-    // aborted": the answer was cut off, the same transient fault as a reset before it began.
-    if (failure.code === 'ERR_BAD_RESPONSE' && /aborted|terminated|hang up/i.test(failure.message)) {
-      return {
-        code: CODES.network,
-        kind: 'transient',
-        retriable: true,
-        message: `${table.platform} network error: response cut off (${failure.message})`,
-        details: { networkCode: failure.code, requestSent: failure.requestSent },
-      };
-    }
-    return classifyHttpFailure(failure);
-  }
+  // Network failures carry no envelope: the shared classification decides (a response cut off
+  // mid-body included).
+  if (failure.type === 'network') return classifyHttpFailure(failure);
   const { status } = failure;
   if (status >= 200 && status < 400) return null;
   const info = table.read(failure.data);

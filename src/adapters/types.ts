@@ -142,6 +142,12 @@ export interface AuthStrategy {
   authorize(request: PlatformRequest): Promise<PlatformRequest>;
   /** `rejected`: the authorized request the platform refused, so a token already replaced stays. */
   invalidate(rejected?: PlatformRequest): Promise<void>;
+  /**
+   * What the operator must do when the platform still rejects the credentials after
+   * `invalidate` (the error's hint). Default: re-authorise and put in a new refresh token, which
+   * is wrong advice for a static token, hence the override.
+   */
+  rejectionHint?(): string;
 }
 
 /**

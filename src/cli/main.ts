@@ -3,7 +3,14 @@ import { isTradectlError } from '../core/errors.js';
 import { createContext } from './common.js';
 import { registerConfigCommand } from './config.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { registerIdsCommand } from './ids.js';
+import { registerListingsCommand } from './listings.js';
+import { registerOrdersCommand } from './orders.js';
 import type { CliIo } from './output.js';
+import { registerSandboxCommand } from './sandbox.js';
+import { registerShardsCommand } from './shards.js';
+import { registerStockCommand } from './stock.js';
+import { registerSyncCommand } from './sync.js';
 
 const VERSION = '0.1.0';
 
@@ -20,6 +27,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: ExitCode) => void): 
     });
   const context = createContext(io, setExitCode);
   registerConfigCommand(program, context);
+  registerIdsCommand(program, context);
+  registerShardsCommand(program, context);
+  registerOrdersCommand(program, context);
+  registerSandboxCommand(program, context);
+  registerSyncCommand(program, context);
+  registerStockCommand(program, context);
+  registerListingsCommand(program, context);
   return program;
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type FieldIssue } from './errors.js';
-import { PLATFORMS } from './platforms.js';
+import { PLATFORMS, type Platform } from './platforms.js';
 import { Secret } from './secret.js';
 import { formatPath, zodIssues } from './validation.js';
 
@@ -23,6 +23,56 @@ const userId = z
   .union([z.string(), z.number()])
   .transform((value) => String(value))
   .refine((value) => /^\d{1,19}$/.test(value), 'expected a non-negative integer user id');
+
+/**
+ * How far back each incremental window reaches before the last checkpoint (the overlap), per
+ * platform: late-visible updates and eventual consistency are caught by re-reading it.
+ * MARKETPLACES.md section 12: 2 min for Amazon and eBay, at least 5 min for Shopify and the rest.
+ */
+export const DEFAULT_LOOKBACK_SECONDS: Readonly<Record<Platform, number>> = {
+  amazon: 120,
+  ebay: 120,
+  shopify: 300,
+  walmart: 300,
+  etsy: 300,
+  aliexpress: 300,
+  mercadolibre: 300,
+  shopee: 300,
+  allegro: 300,
+  tiktok: 300,
+};
+
+/**
+ * How far behind "now" each window ends, per platform. Amazon refuses an updated-before bound
+ * less than 2 minutes old; 150 s leaves 30 s for clock skew between this host and Amazon.
+ */
+export const DEFAULT_SAFETY_LAG_SECONDS: Readonly<Record<Platform, number>> = {
+  amazon: 150,
+  ebay: 60,
+  shopify: 60,
+  walmart: 60,
+  etsy: 60,
+  aliexpress: 60,
+  mercadolibre: 60,
+  shopee: 60,
+  allegro: 60,
+  tiktok: 60,
+};
+
+/** Amazon's hard minimum for a window's end behind the request time. */
+export const AMAZON_MIN_SAFETY_LAG_SECONDS = 120;
+
+const windowSeconds = z
+  .number()
+  .int('expected whole seconds')
+  .min(0)
+  .max(7 * 86_400);
+const perPlatformSeconds = (defaults: Readonly<Record<Platform, number>>) =>
+  z
+    .partialRecord(z.enum(PLATFORMS, { message: `expected one of ${PLATFORMS.join(', ')}` }), windowSeconds)
+    .default({
+      ...defaults,
+    });
 
 const accountSchema = z.object({
   platform: z.enum(PLATFORMS, { message: `expected one of ${PLATFORMS.join(', ')}` }),
@@ -46,6 +96,13 @@ const accountSchema = z.object({
     .optional(),
   /** Platform-specific options (marketplace ids, shop id, API version…). */
   options: z.record(z.string(), z.unknown()).default({}),
+  /** Overrides the platform's sync window settings (`sync.lookbackSeconds`/`safetyLagSeconds`) for this account. */
+  sync: z
+    .object({
+      lookbackSeconds: windowSeconds.optional(),
+      safetyLagSeconds: windowSeconds.optional(),
+    })
+    .optional(),
 });
 export type AccountConfig = z.infer<typeof accountSchema>;
 
@@ -90,6 +147,24 @@ export const configSchema = z
         clientId: z.string().default('tradectl'),
         ordersTopic: z.string().default('tradectl.orders.v1'),
         dlqTopic: z.string().default('tradectl.orders.dlq'),
+        /** Partitions of ordersTopic when tradectl creates it: the most sink consumers that share work. */
+        partitions: z.number().int().min(1).max(10_000).default(12),
+        /** Partitions of dlqTopic when tradectl creates it. */
+        dlqPartitions: z.number().int().min(1).max(10_000).default(3),
+        /** Compression of produced batches (see bench/bus.ts for the measured cost). */
+        compression: z.enum(['gzip', 'none']).default('gzip'),
+        /** A consumer silent this long leaves its group and its partitions move to another. */
+        sessionTimeoutMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+        /** How often a consumer heartbeats; below sessionTimeoutMs (a third of it is usual). */
+        heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(3000),
+        /** Longest a fetch waits on idle partitions before returning empty. */
+        maxWaitTimeMs: z.number().int().min(0).max(60_000).default(500),
+        /** Partitions one consumer processes at once; each partition stays in order. */
+        partitionsConsumedConcurrently: z.number().int().min(1).max(256).default(4),
+      })
+      .refine((kafka) => kafka.heartbeatIntervalMs < kafka.sessionTimeoutMs, {
+        path: ['heartbeatIntervalMs'],
+        message: 'must be below sessionTimeoutMs',
       })
       .prefault({}),
     ids: z
@@ -100,9 +175,50 @@ export const configSchema = z
         epoch: z.iso.datetime().default('2024-01-01T00:00:00.000Z'),
       })
       .prefault({}),
+    sync: z
+      .object({
+        /** Worker: time between two syncs of one account, seconds. */
+        intervalSeconds: z.number().int().min(1).max(86_400).default(300),
+        /** Worker: up to this many seconds added at random to each interval, so accounts spread out. */
+        jitterSeconds: z.number().int().min(0).max(86_400).default(30),
+        /** Overlap before the last checkpoint that each window re-reads, per platform. */
+        lookbackSeconds: perPlatformSeconds(DEFAULT_LOOKBACK_SECONDS),
+        /** How far behind now each window ends, per platform. */
+        safetyLagSeconds: perPlatformSeconds(DEFAULT_SAFETY_LAG_SECONDS),
+        /** Long windows (backfills) are cut into chunks of this many hours, each checkpointed. */
+        chunkHours: z
+          .number()
+          .positive()
+          .max(24 * 31)
+          .default(24),
+        /** How far back the first sync of an account (no checkpoint yet) reaches, days. */
+        initialBackfillDays: z.number().positive().max(3650).default(30),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    /** The worker's HTTP API: /healthz, /readyz, /metrics and the stock API (/v1/stock). */
+    api: z
+      .object({
+        /** Port the worker listens on (0: any free port). Default 8080. */
+        port: z.number().int().min(0).max(65_535).default(8080),
+        /** Address the worker listens on. Default 0.0.0.0 (all interfaces, as containers need). */
+        host: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+        /**
+         * Bearer tokens the stock API accepts (any of them; several allow rotation). Never
+         * printed. Empty: the worker serves no /v1/stock routes. Default [].
+         */
+        tokens: z
+          .array(
+            z
+              .string()
+              .min(16, 'expected a token of at least 16 characters')
+              .transform((value) => new Secret(value)),
+          )
+          .default([]),
       })
       .prefault({}),
     accounts: z.array(accountSchema).default([]),
@@ -119,6 +235,24 @@ export const configSchema = z
         });
       }
       seen.add(key);
+    });
+    const amazonLag = config.sync.safetyLagSeconds.amazon;
+    if (amazonLag !== undefined && amazonLag < AMAZON_MIN_SAFETY_LAG_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync', 'safetyLagSeconds', 'amazon'],
+        message: `Amazon refuses windows ending less than ${AMAZON_MIN_SAFETY_LAG_SECONDS} s ago`,
+      });
+    }
+    config.accounts.forEach((account, index) => {
+      const lag = account.sync?.safetyLagSeconds;
+      if (account.platform === 'amazon' && lag !== undefined && lag < AMAZON_MIN_SAFETY_LAG_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', index, 'sync', 'safetyLagSeconds'],
+          message: `Amazon refuses windows ending less than ${AMAZON_MIN_SAFETY_LAG_SECONDS} s ago`,
+        });
+      }
     });
     for (const index of Object.keys(config.shards.dsns)) {
       if (Number(index) >= config.shards.databases) {

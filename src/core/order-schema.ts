@@ -5,6 +5,7 @@ import type { ShardLocation, ShardRouter } from './shard-router.js';
  * every list and filter reads; `order_details_N` (buyer, address, money breakdown) and
  * `order_lines_N` are read only when one order is opened. Each table of a shard has the same
  * suffix and lives in the same database, so one order's rows are written in one transaction.
+ * `order_lines_N.line_no` keeps the platform's line order, which the key (order_id, line_id) loses.
  *
  * Runs on MySQL 8 and MariaDB 10.11. utf8mb4_bin: platform ids are case-sensitive, and the
  * cross-shard merge compares strings byte-wise exactly as the database sorts them.
@@ -70,6 +71,7 @@ export function orderTablesDdl(router: ShardRouter, location: ShardLocation): st
   order_id BIGINT UNSIGNED NOT NULL,
   line_id VARCHAR(64) NOT NULL,
   updated_at DATETIME(3) NOT NULL,
+  line_no SMALLINT UNSIGNED NOT NULL DEFAULT 0,
   sku VARCHAR(128) NULL,
   listing_id VARCHAR(128) NULL,
   title VARCHAR(512) NOT NULL,

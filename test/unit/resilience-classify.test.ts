@@ -40,6 +40,15 @@ describe('classifyHttpFailure', () => {
     [network('ECONNABORTED', 'timeout of 5000ms exceeded'), ['TRADECTL_PLATFORM_TIMEOUT', 'transient', true]],
     [network('ETIMEDOUT', 'connect ETIMEDOUT'), ['TRADECTL_PLATFORM_TIMEOUT', 'transient', true]],
     [network('ERR_INVALID_URL', 'Invalid URL'), ['TRADECTL_PLATFORM_NETWORK', 'transient', false]],
+    [
+      network('ERR_BAD_RESPONSE', 'stream has been aborted'),
+      ['TRADECTL_PLATFORM_NETWORK', 'transient', true],
+    ],
+    [network('ERR_BAD_RESPONSE', 'terminated'), ['TRADECTL_PLATFORM_NETWORK', 'transient', true]],
+    [
+      network('ERR_BAD_RESPONSE', 'maxContentLength size of 2000 exceeded'),
+      ['TRADECTL_PLATFORM_NETWORK', 'transient', false],
+    ],
   ] as const)('%j -> %j', (failure, expected) => {
     const classified = classifyHttpFailure(failure, { now: () => NOW });
     if (expected === null) {

@@ -17,18 +17,27 @@ export interface TokenHeader {
 
 /**
  * A long-lived token sent as it is (Shopify's offline access token). Nothing to refresh:
- * `invalidate` does nothing, so a second 401 surfaces as the auth error it is.
+ * `invalidate` does nothing, so a second 401 surfaces as the auth error it is, with `hint`
+ * (there is no refresh token to replace: the operator needs a new access token).
  */
 export class StaticTokenAuth implements AuthStrategy {
   readonly #token: Secret;
   readonly #header: string;
   readonly #prefix: string;
+  readonly #hint: string;
 
   /** Defaults to Shopify's `X-Shopify-Access-Token` header without a prefix. */
-  constructor(options: { token: Secret; header?: string; prefix?: string }) {
+  constructor(options: { token: Secret; header?: string; prefix?: string; hint?: string }) {
     this.#token = options.token;
     this.#header = options.header ?? 'X-Shopify-Access-Token';
     this.#prefix = options.prefix ?? '';
+    this.#hint =
+      options.hint ??
+      "the access token was rejected (revoked, or the app uninstalled): put a new one in the account's credentials, then restart the account";
+  }
+
+  rejectionHint(): string {
+    return this.#hint;
   }
 
   async authorize(request: PlatformRequest): Promise<PlatformRequest> {

@@ -13,6 +13,8 @@ import { PLATFORM_ERROR_CODES as CODES } from './platform-error.js';
  * | 5xx                                       | UNAVAILABLE   | transient | yes       |
  * | 408, timeouts (ECONNABORTED, ETIMEDOUT)   | TIMEOUT       | transient | yes       |
  * | ECONNRESET, ECONNREFUSED, socket hang up… | NETWORK       | transient | yes       |
+ * | response cut off mid-body (axios           | NETWORK       | transient | yes       |
+ * |   ERR_BAD_RESPONSE "stream has been aborted")|             |           |           |
  * | unknown network error code                | NETWORK       | transient | no        |
  * | 401                                       | AUTH (expired)| config    | no, refresh once |
  * | 403                                       | AUTH          | config    | no        |
@@ -118,6 +120,15 @@ function classifyNetwork(failure: Extract<HttpFailure, { type: 'network' }>): Cl
   if ((code && TIMEOUT_CODES.has(code)) || /timeout/i.test(failure.message)) {
     return { code: CODES.timeout, kind: 'transient', retriable: true, message: failure.message, details };
   }
+  if (isCutOff(failure)) {
+    return {
+      code: CODES.network,
+      kind: 'transient',
+      retriable: true,
+      message: `network error: response cut off (${failure.message})`,
+      details: { ...details, cutOff: true },
+    };
+  }
   // Node reports a peer closing mid-response as "socket hang up", sometimes without a code.
   const known = (code && TRANSIENT_NETWORK_CODES.has(code)) || /socket hang up/i.test(failure.message);
   return {
@@ -128,6 +139,17 @@ function classifyNetwork(failure: Extract<HttpFailure, { type: 'network' }>): Cl
     message: `network error ${code ?? ''} ${failure.message}`.replace(/\s+/g, ' ').trim(),
     details,
   };
+}
+
+/**
+ * The connection died after the status line, before the body ended: axios rejects with
+ * ERR_BAD_RESPONSE "stream has been aborted" (fetch/undici say "terminated"). The request was
+ * sent, so a non-idempotent write is indeterminate (platform-http.ts); a read is simply repeated.
+ * ERR_BAD_RESPONSE also reports a body over maxContentLength, which no retry fixes: only the
+ * cut-off messages count.
+ */
+function isCutOff(failure: Extract<HttpFailure, { type: 'network' }>): boolean {
+  return failure.code === 'ERR_BAD_RESPONSE' && /\b(aborted|terminated)\b/i.test(failure.message);
 }
 
 /**

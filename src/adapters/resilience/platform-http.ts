@@ -113,7 +113,8 @@ export function createPlatformHttp(options: CreatePlatformHttpOptions): Platform
         status: failure.type === 'response' ? failure.status : undefined,
         hint:
           afterRefresh && classified.authExpired
-            ? `the platform rejected a freshly obtained token; ${reauthoriseHint(platform, account)}`
+            ? (auth.rejectionHint?.() ??
+              `the platform rejected a freshly obtained token; ${reauthoriseHint(platform, account)}`)
             : undefined,
       },
     );
@@ -139,14 +140,17 @@ export function createPlatformHttp(options: CreatePlatformHttpOptions): Platform
     const labels = { platform, account, operation: request.operation };
     for (let refreshed = false; ; refreshed = true) {
       try {
-        return await breaker.fire(
-          () =>
-            limiter.schedule(request.operation, () => send(request, refreshed), {
-              weight: request.weight,
-              signal: request.signal as AbortSignal | undefined,
-            }),
-          request.operation,
-        );
+        return await breaker.fire(async () => {
+          // A token fetch happens before the rate-limit token is taken, not while it is held: the
+          // platform's bucket starts counting when the request arrives, and a grant followed by a
+          // slow token fetch put our bucket that much refill ahead of it (a 429 per backfill
+          // against the strict sandbox). send() authorizes again, from the cache.
+          await auth.authorize(request);
+          return limiter.schedule(request.operation, () => send(request, refreshed), {
+            weight: request.weight,
+            signal: request.signal as AbortSignal | undefined,
+          });
+        }, request.operation);
       } catch (error) {
         if (!(error instanceof PlatformError) || !error.authExpired || refreshed) throw error;
         metrics.increment('authRefreshes', labels);

@@ -103,7 +103,14 @@ function shopDomainOf(account: AccountConfig): string | null {
 function shopifyAuth(deps: AdapterDeps, account: AccountConfig, baseUrl: string): AuthStrategy {
   const accessToken = credential(account, 'accessToken');
   if (accessToken)
-    return new StaticTokenAuth({ token: accessToken, header: 'X-Shopify-Access-Token', prefix: '' });
+    return new StaticTokenAuth({
+      token: accessToken,
+      header: 'X-Shopify-Access-Token',
+      prefix: '',
+      hint:
+        `the shop rejected the access token (revoked, or the app uninstalled): install the app again and put ` +
+        `its new Admin API access token in credentials.accessToken of account "${account.id}", then restart the account`,
+    });
   return new OAuthRefreshAuth({
     platform: 'shopify',
     account: account.id,

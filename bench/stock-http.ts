@@ -1,0 +1,226 @@
+/**
+ * The stock HTTP API's latency at a target rate and its capacity, against the real Redis:
+ *
+ *   - POST /v1/stock/deduct, open loop (requests on a fixed schedule, whatever the answers do) at
+ *     the target rate and at a quarter and half of it: the goal is p99 under 5 ms at 10k/s;
+ *   - GET /healthz, open loop at the same rates: the ceiling of the HTTP stack alone (fastify,
+ *     keep-alive connections, the load generator), no auth, no Redis;
+ *   - both closed loop, 64 in flight: the most each answers (deduct's capacity as a share of it).
+ *
+ * The API server runs in this process (createHttpApi over a StockService); the load comes from a
+ * child process (bench/stock-http-load.ts, undici, 64 keep-alive connections), so the two do not
+ * share an event loop. Every deduct is a new Idempotency-Key, one unit from a stock of 10^12; the
+ * stock is checked after each deduct phase. Also printed: CPU time per request of the server and
+ * of the generator (what the machine's load cannot inflate much), and the load average per round.
+ *
+ *   npx tsx bench/stock-http.ts [rounds=5] [seconds=4] [rate=10000]
+ *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase)
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../src/core/logger.js';
+import { Secret } from '../src/core/secret.js';
+import { StockService } from '../src/core/stock/stock-service.js';
+import { createHttpApi } from '../src/workers/http-api.js';
+
+const ROUNDS = Number(process.argv[2] ?? 5);
+const SECONDS = Number(process.argv[3] ?? 4);
+const RATE = Number(process.argv[4] ?? 10_000);
+const RATES = [RATE / 4, RATE / 2, RATE].map(Math.round);
+const IN_FLIGHT = 64;
+const CONNECTIONS = 64;
+const REDIS_URL = process.env.TRADECTL_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DB = Number(process.env.BENCH_REDIS_DB ?? 14);
+const PREFIX = 'bench-http:';
+const SKU = 'H1';
+const STOCK = 1_000_000_000_000;
+const TOKEN = 'bench-token-0123456789abcdef';
+const GOAL_P99_MS = 5;
+
+interface Result {
+  requests: number;
+  failures: number;
+  statuses: Record<string, number>;
+  rps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  lagP99: number;
+  clientCpuUs: number;
+  /** CPU time of the server process (this one) per request, µs. */
+  serverCpuUs: number;
+}
+
+const redis = new Redis(REDIS_URL, { db: DB });
+const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
+const api = createHttpApi({
+  logger: silentLogger(),
+  stock: service,
+  readiness: async () => ({ ok: true, checks: {} }),
+  metricsRegistry: new Registry(),
+  authTokens: [new Secret(TOKEN)],
+});
+
+async function reset(): Promise<void> {
+  await redis.flushdb();
+  await service.set({ operationId: `stock-${Date.now()}`, sku: SKU, expectedVersion: 0, available: STOCK });
+}
+
+function startLoad(url: string) {
+  const file = fileURLToPath(new URL('./stock-http-load.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', file, url, String(CONNECTIONS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('the load generator exited');
+    return value as string;
+  };
+  return {
+    ready: next,
+    async run(phase: Record<string, unknown>): Promise<Result> {
+      const cpu = process.cpuUsage();
+      child.stdin.write(`${JSON.stringify(phase)}\n`);
+      const result = JSON.parse(await next()) as Result;
+      const used = process.cpuUsage(cpu);
+      result.serverCpuUs = (used.user + used.system) / Math.max(1, result.requests);
+      return result;
+    },
+    stop() {
+      child.stdin.write('exit\n');
+    },
+  };
+}
+
+function stats(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! };
+}
+
+const rps = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`.padStart(9);
+const ms = (value: number) => `${value.toFixed(2)} ms`.padStart(10);
+const us = (value: number) => `${value.toFixed(0)} µs`.padStart(7);
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+const nonOk = (result: Result) =>
+  result.failures +
+  Object.entries(result.statuses).reduce((sum, [status, n]) => (status.startsWith('2') ? sum : sum + n), 0);
+
+async function main(): Promise<void> {
+  const size = await redis.dbsize();
+  if (size > 0) {
+    throw new Error(`Redis db ${DB} is not empty (${size} keys): set BENCH_REDIS_DB to an unused database`);
+  }
+  const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
+  const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
+  const { url } = await api.listen(0, '127.0.0.1');
+  const loader = startLoad(url);
+  await loader.ready();
+  console.log(
+    `stock HTTP API, ${ROUNDS} rounds x ${SECONDS} s per phase; open loop at ${RATES.join(', ')}/s, closed loop ` +
+      `${IN_FLIGHT} in flight; ${CONNECTIONS} keep-alive connections; Redis db ${DB} appendonly ${aof} ` +
+      `appendfsync ${fsync}; load average ${load()}`,
+  );
+  const deduct = {
+    path: '/v1/stock/deduct',
+    method: 'POST',
+    token: TOKEN,
+    body: JSON.stringify({ lines: [{ sku: SKU, quantity: 1 }] }),
+  };
+  const health = { path: '/healthz', method: 'GET' };
+  const phases: { key: string; label: string; spec: Record<string, unknown> }[] = [
+    ...RATES.flatMap((rate) => [
+      { key: `health@${rate}`, label: `healthz @${rate}/s`, spec: { ...health, mode: 'open', rate } },
+      { key: `deduct@${rate}`, label: `deduct @${rate}/s`, spec: { ...deduct, mode: 'open', rate } },
+    ]),
+    { key: 'health-max', label: 'healthz, closed', spec: { ...health, mode: 'closed', inFlight: IN_FLIGHT } },
+    { key: 'deduct-max', label: 'deduct, closed', spec: { ...deduct, mode: 'closed', inFlight: IN_FLIGHT } },
+  ];
+  // Warm-up: JIT on both sides, every connection open.
+  await reset();
+  await loader.run({ ...deduct, mode: 'closed', inFlight: IN_FLIGHT, seconds: 2, keyPrefix: 'warm' });
+  await loader.run({ ...health, mode: 'closed', inFlight: IN_FLIGHT, seconds: 1, keyPrefix: 'warm' });
+
+  const results = new Map<string, Result[]>(phases.map((phase) => [phase.key, []]));
+  const loads: string[] = [];
+  console.log(
+    'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server client',
+  );
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const phase of phases) {
+      await reset();
+      const result = await loader.run({
+        ...phase.spec,
+        seconds: SECONDS,
+        keyPrefix: `r${round}-${phase.key}`,
+      });
+      results.get(phase.key)!.push(result);
+      console.log(
+        `${String(round).padStart(5)}  ${phase.label.padEnd(19)} ${rps(result.rps)} ${ms(result.p50)} ${ms(result.p99)} ` +
+          `${ms(result.p999)} ${ms(result.max)}   ${ms(result.lagP99)}  ${String(nonOk(result)).padStart(7)}  ` +
+          `        ${us(result.serverCpuUs)} ${us(result.clientCpuUs)}`,
+      );
+      if (phase.key.startsWith('deduct')) {
+        const level = await service.get({ sku: SKU });
+        const sold = result.statuses['200'] ?? 0;
+        if (!level || level.available !== STOCK - sold) {
+          throw new Error(`stock is ${level?.available} after ${sold} sales`);
+        }
+      }
+    }
+    loads.push(load());
+    console.log(`       load average after round ${round}: ${loads.at(-1)}`);
+  }
+  loader.stop();
+  await redis.flushdb();
+
+  console.log('');
+  console.log(
+    'phase                 min rps  median rps    max rps  median p50  median p99     min p99     max p99  server µs/req',
+  );
+  const median = (key: string, pick: (result: Result) => number) => stats(results.get(key)!.map(pick)).median;
+  for (const phase of phases) {
+    const rate = stats(results.get(phase.key)!.map((r) => r.rps));
+    const p99 = stats(results.get(phase.key)!.map((r) => r.p99));
+    console.log(
+      `${phase.label.padEnd(19)} ${rps(rate.min)}  ${rps(rate.median)}  ${rps(rate.max)} ` +
+        `${ms(median(phase.key, (r) => r.p50))}  ${ms(p99.median)}  ${ms(p99.min)}  ${ms(p99.max)}  ` +
+        `${us(median(phase.key, (r) => r.serverCpuUs))}`,
+    );
+  }
+  const goal = stats(results.get(`deduct@${RATE}`)!.map((r) => r.p99));
+  const ceiling = median(`health@${RATE}`, (r) => r.p99);
+  const capacity = median('deduct-max', (r) => r.rps) / median('health-max', (r) => r.rps);
+  const cpu = median('deduct-max', (r) => r.serverCpuUs);
+  console.log('');
+  console.log(
+    `deduct p99 at ${RATE.toLocaleString('en-US')}/s: median ${goal.median.toFixed(2)} ms (min ${goal.min.toFixed(2)}, ` +
+      `max ${goal.max.toFixed(2)}); /healthz at the same rate ${ceiling.toFixed(2)} ms ` +
+      `(ratio ${(goal.median / ceiling).toFixed(2)}); goal < ${GOAL_P99_MS} ms: ${goal.median < GOAL_P99_MS ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `deduct capacity, closed loop: ${Math.round(median('deduct-max', (r) => r.rps)).toLocaleString('en-US')}/s, ` +
+      `${(capacity * 100).toFixed(1)}% of /healthz's; server CPU ${cpu.toFixed(0)} µs per deduct ` +
+      `(one idle core: ~${Math.round(1e6 / cpu).toLocaleString('en-US')}/s)`,
+  );
+  console.log(`load average (1, 5, 15 min) after each round: ${loads.join(' | ')}`);
+  if (goal.median >= GOAL_P99_MS) process.exitCode = 1;
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await api.close();
+    await redis.quit();
+  });

@@ -1,0 +1,222 @@
+/**
+ * Throughput of OrderStore#upsertBatch against a raw ceiling measured in the same run.
+ *
+ *   (a) ceiling: plain multi-row INSERTs of the same rows (orders + details + lines, same
+ *       columns, same batch size) into ONE unsharded set of tables with the same schema: no
+ *       versioning, no read-back, no locator, no sharding, one connection.
+ *   (b) store: upsertBatch of the same orders into a fresh sharded layout (random users, so
+ *       every batch spreads over every shard: the worst case for per-shard statement size).
+ *
+ * Each round uses fresh tables; rounds alternate (a) and (b) so load from other processes on
+ * the machine hits both alike. Prints orders/s min/median/max and the store/ceiling ratio.
+ *
+ *   npx tsx bench/upsert.ts [--orders 40000] [--batch 5000] [--rounds 5] [--layout 16x256]
+ *                           [--concurrency 4] [--ceiling-concurrency 1]
+ *
+ * Needs scripts/services.sh up; creates and drops its own databases.
+ */
+import { parseArgs } from 'node:util';
+import type { Pool } from 'mysql2/promise';
+import type { Config } from '../src/core/config.js';
+import { MysqlPools } from '../src/core/mysql-pools.js';
+import type { UnifiedOrder } from '../src/core/order.js';
+import {
+  DETAIL_COLUMNS,
+  detailRow,
+  LINE_COLUMNS,
+  lineRows,
+  ORDER_COLUMNS,
+  orderRow,
+} from '../src/core/order-rows.js';
+import { orderTablesDdl } from '../src/core/order-schema.js';
+import { createOrderStore } from '../src/core/order-store.js';
+import { multiRowInsert } from '../src/core/order-store-sql.js';
+import { initShards, routerForConfig } from '../src/core/shard-admin.js';
+import { ShardRouter } from '../src/core/shard-router.js';
+import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
+import { dropDatabases, testConfig } from '../test/helpers/services.js';
+
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '40000' },
+    batch: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '5' },
+    layout: { type: 'string', default: '16x256' },
+    concurrency: { type: 'string', default: '4' },
+    'ceiling-concurrency': { type: 'string', default: '1' },
+    'max-rows': { type: 'string', default: '2000' },
+  },
+});
+const ORDERS = Number(args.orders);
+const BATCH = Number(args.batch);
+const ROUNDS = Number(args.rounds);
+const [DATABASES, TABLES] = args.layout.split('x').map(Number) as [number, number];
+const CONCURRENCY = Number(args.concurrency);
+const CEILING_CONCURRENCY = Number(args['ceiling-concurrency']);
+const MAX_ROWS = Number(args['max-rows']);
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
+}
+
+async function inParallel<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+interface Contender {
+  /** The timed part: every order written once, in batches. */
+  run(): Promise<{ ms: number; cpuMs: number }>;
+  drop(): Promise<void>;
+}
+
+/** CPU time this process spent since `since`: the client's share of the work. */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+/** (a) One unsharded set of tables with the same schema, plain multi-row INSERTs. */
+async function setUpCeiling(orders: UnifiedOrder[]): Promise<Contender> {
+  const config = testConfig({ shards: { databases: 1, tablesPerDatabase: 1 } });
+  const prefix = config.mysql.databasePrefix;
+  const router = new ShardRouter({ databases: 1, tablesPerDatabase: 1, databasePrefix: prefix });
+  const pools = new MysqlPools(config, router, { connectionLimit: CEILING_CONCURRENCY });
+  const pool: Pool = pools.forDatabase(0);
+  const location = router.location(0, 0);
+  await pool.query(`CREATE DATABASE \`${location.databaseName}\``);
+  for (const sql of orderTablesDdl(router, location)) await pool.query(sql);
+  for (const kind of ['orders', 'order_details', 'order_lines'] as const) {
+    await pool.query(`SELECT 1 FROM ${router.qualifiedTable(location, kind)} LIMIT 1`);
+  }
+  return {
+    async run() {
+      const nextId = counterIds();
+      const storedAt = new Date().toISOString();
+      // Ids and rows are built inside the timed part, as the store builds them in upsertBatch.
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      await inParallel(batches(orders, BATCH), CEILING_CONCURRENCY, async (batch) => {
+        const ids = batch.map(() => nextId());
+        const tables = [
+          ['orders', ORDER_COLUMNS, batch.map((order, index) => orderRow(order, ids[index]!, storedAt))],
+          ['order_details', DETAIL_COLUMNS, batch.map((order, index) => detailRow(order, ids[index]!))],
+          ['order_lines', LINE_COLUMNS, batch.flatMap((order, index) => lineRows(order, ids[index]!))],
+        ] as const;
+        for (const [kind, columns, rows] of tables) {
+          for (const part of batches(rows, MAX_ROWS)) {
+            const statement = multiRowInsert(router.qualifiedTable(location, kind), columns, part);
+            await pool.query(statement.sql, statement.values);
+          }
+        }
+      });
+      return { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
+    },
+    async drop() {
+      await pools.close();
+      await dropDatabases(config);
+    },
+  };
+}
+
+/** (b) The store into a fresh sharded layout. */
+async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
+  const config: Config = testConfig({ shards: { databases: DATABASES, tablesPerDatabase: TABLES } });
+  const router = routerForConfig(config);
+  const pools = new MysqlPools(config, router, { connectionLimit: Math.max(CONCURRENCY, 8) });
+  await initShards({ config, pools, router, concurrency: 8 });
+  // A running worker has its tables open (table cache); a fresh layout has not. Open each once
+  // before timing so the round measures writing, not the first open of 3 x 4096 files.
+  await inParallel([...router.all()], 8, async (location) => {
+    for (const kind of ['orders', 'order_details', 'order_lines'] as const) {
+      await pools
+        .forDatabase(location.database)
+        .query(`SELECT 1 FROM ${router.qualifiedTable(location, kind)} LIMIT 1`);
+    }
+  });
+  return {
+    async run() {
+      const store = createOrderStore({
+        pools,
+        router,
+        nextId: counterIds(),
+        concurrency: CONCURRENCY,
+        maxRowsPerStatement: MAX_ROWS,
+      });
+      let inserted = 0;
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      for (const batch of batches(orders, BATCH)) inserted += (await store.upsertBatch(batch)).inserted;
+      const result = { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
+      if (inserted !== orders.length) throw new Error(`store inserted ${inserted} of ${orders.length}`);
+      return result;
+    },
+    async drop() {
+      await pools.close();
+      await dropDatabases(config);
+    },
+  };
+}
+
+function summary(rates: number[]): { min: number; median: number; max: number } {
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
+}
+
+async function main(): Promise<void> {
+  const orders = generateOrders({ seed: 42, count: ORDERS, users: 200_000 });
+  const lines = orders.reduce((sum, order) => sum + order.lines.length, 0);
+  const shards = DATABASES * TABLES;
+  console.log(
+    `${ORDERS} orders (${lines} lines), batch ${BATCH}, layout ${DATABASES}x${TABLES} = ${shards} shards ` +
+      `(~${(BATCH / shards).toFixed(1)} orders per shard statement), store concurrency ${CONCURRENCY}, ` +
+      `ceiling concurrency ${CEILING_CONCURRENCY}, ${ROUNDS} rounds`,
+  );
+  const ceiling: number[] = [];
+  const store: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Both sets of tables exist before either is timed, and the order alternates per round, so
+    // table creation and load from other processes do not favour one side.
+    const raw = await setUpCeiling(orders);
+    const sharded = await setUpStore(orders);
+    try {
+      const first = round % 2 === 1 ? raw : sharded;
+      const second = first === raw ? sharded : raw;
+      const firstResult = await first.run();
+      const secondResult = await second.run();
+      const [a, b] = first === raw ? [firstResult, secondResult] : [secondResult, firstResult];
+      ceiling.push((ORDERS / a.ms) * 1000);
+      store.push((ORDERS / b.ms) * 1000);
+      console.log(
+        `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (client cpu ${a.cpuMs.toFixed(0)} ms), ` +
+          `store ${store.at(-1)!.toFixed(0)} orders/s (client cpu ${b.cpuMs.toFixed(0)} ms): ` +
+          `${((store.at(-1)! / ceiling.at(-1)!) * 100).toFixed(0)}%`,
+      );
+    } finally {
+      await raw.drop();
+      await sharded.drop();
+    }
+  }
+  const a = summary(ceiling);
+  const b = summary(store);
+  const row = (name: string, s: typeof a) =>
+    `${name.padEnd(28)}${s.min.toFixed(0).padStart(9)}${s.median.toFixed(0).padStart(9)}${s.max.toFixed(0).padStart(9)}`;
+  console.log(`\n${'orders/s'.padEnd(28)}${'min'.padStart(9)}${'median'.padStart(9)}${'max'.padStart(9)}`);
+  console.log(row('(a) raw INSERT, unsharded', a));
+  console.log(row('(b) store upsert, sharded', b));
+  const ratios = ceiling.map((rate, index) => store[index]! / rate).sort((x, y) => x - y);
+  const median = ratios[Math.floor(ratios.length / 2)]!;
+  console.log(
+    `ratio store/ceiling: ${((b.median / a.median) * 100).toFixed(0)}% of medians, ` +
+      `${(median * 100).toFixed(0)}% median of rounds (min ${(ratios[0]! * 100).toFixed(0)}%, ` +
+      `max ${(ratios.at(-1)! * 100).toFixed(0)}%); goal >= 60%`,
+  );
+}
+
+await main();

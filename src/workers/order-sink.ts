@@ -1,0 +1,234 @@
+import { forEachBounded } from '../core/bounded-concurrency.js';
+import type { BatchHandler, BusBatch, BusMessage } from '../core/bus/order-bus.js';
+import { isTradectlError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { orderKey, type UnifiedOrder } from '../core/order.js';
+import type { OrderStore, UpsertResult } from '../core/order-store.js';
+
+/**
+ * The order sink: the OrderBus handler that stores order envelopes in the shards.
+ *
+ *   batch -> storable? (else DLQ) -> newest version per key -> upsertBatch per account
+ *         -> stock hook -> resolve (the bus then acknowledges the batch)
+ *
+ * - The bus already quarantined messages that do not decode into a valid envelope. The sink
+ *   quarantines what decodes but can never be stored: a key that is not its order's key, and
+ *   an order the store refuses as bad data (found by splitting the batch until the one order
+ *   is isolated). Either way the reason goes with the original bytes and the rest is stored.
+ * - Transient store errors (connection, deadlock, lock wait) and anything that is not about
+ *   one record's data are thrown: the bus pauses and redelivers the whole batch, and the
+ *   versioned upsert makes the repeat harmless. Nothing goes to the DLQ for them.
+ * - Counters move only when the handler succeeds, so a retried batch is not counted twice.
+ *
+ * The batch is written per account (one upsertBatch each, a few at once) because the store
+ * reports inserted/updated/unchanged per call, and the sync summary shows them per account. An
+ * account's orders share one user and therefore one shard, so this costs no extra transaction.
+ */
+
+/** An order as stored by this batch: its id and the version written (or found newer). */
+export interface SinkStoredOrder {
+  id: string;
+  order: UnifiedOrder;
+}
+
+/**
+ * Where stock deduction of new order lines plugs in (the stock module, src/core/stock). Called
+ * after the database commit with every order of the batch, before the batch is acknowledged; a
+ * throw redelivers the batch. The store does not say which orders were new, and a batch may be
+ * delivered again after a crash, so the hook must be idempotent per order line: an operation id
+ * derived from the order id and line id, so a line deducts exactly once however often it comes.
+ */
+export type StockDeductionHook = (orders: readonly SinkStoredOrder[], signal: AbortSignal) => Promise<void>;
+
+export interface OrderSinkOptions {
+  store: Pick<OrderStore, 'upsertBatch'>;
+  logger: Logger;
+  /** Deducts stock for new order lines; none wired yet (see StockDeductionHook). */
+  deductStockForNewLines?: StockDeductionHook | undefined;
+  /** Accounts of one batch written at once. Default 4. */
+  concurrency?: number;
+}
+
+/** What the sink did for one account (or in total). */
+export interface SinkCounters {
+  /** Messages handled (duplicates included, quarantined ones included). */
+  received: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Older versions of a key dropped in favour of a newer one in the same batch. */
+  superseded: number;
+  /** Messages the sink quarantined (not those the bus quarantined before decoding). */
+  deadLettered: number;
+}
+
+export interface OrderSink {
+  readonly handler: BatchHandler;
+  /** Totals since start. */
+  totals(): SinkCounters;
+  /** Per `platform:account`, since start. */
+  byAccount(): Map<string, SinkCounters>;
+}
+
+export function emptyCounters(): SinkCounters {
+  return { received: 0, inserted: 0, updated: 0, unchanged: 0, superseded: 0, deadLettered: 0 };
+}
+
+export function createOrderSink(options: OrderSinkOptions): OrderSink {
+  const { store } = options;
+  const concurrency = options.concurrency ?? 4;
+  const logger = options.logger.child({ component: 'order-sink' });
+  const totals = emptyCounters();
+  const accounts = new Map<string, SinkCounters>();
+
+  async function handle(batch: BusBatch): Promise<void> {
+    const local = new Map<string, SinkCounters>();
+    const countersOf = (platform: string, account: string) => {
+      const key = `${platform}:${account}`;
+      let counters = local.get(key);
+      if (!counters) {
+        counters = emptyCounters();
+        local.set(key, counters);
+      }
+      return counters;
+    };
+    const poison: { message: BusMessage; reason: string }[] = [];
+    const newest = new Map<string, BusMessage>();
+    const byKey = new Map<string, BusMessage[]>();
+    for (const message of batch.messages) {
+      const { envelope } = message;
+      countersOf(envelope.platform, envelope.account).received++;
+      const reason = unstorableReason(message);
+      if (reason !== null) {
+        poison.push({ message, reason });
+        continue;
+      }
+      const key = message.key;
+      const versions = byKey.get(key);
+      if (versions) versions.push(message);
+      else byKey.set(key, [message]);
+      const seen = newest.get(key);
+      // Newest platform version wins; on a tie the later message (published later) wins.
+      if (!seen || envelope.order.updatedAt >= seen.envelope.order.updatedAt) newest.set(key, message);
+    }
+    for (const [key, messages] of byKey) {
+      const kept = newest.get(key)!;
+      countersOf(kept.envelope.platform, kept.envelope.account).superseded += messages.length - 1;
+    }
+
+    const groups = new Map<string, UnifiedOrder[]>();
+    for (const message of newest.values()) {
+      const { platform, account } = message.envelope;
+      const key = `${platform}:${account}`;
+      const group = groups.get(key);
+      if (group) group.push(message.envelope.order);
+      else groups.set(key, [message.envelope.order]);
+    }
+    const stored: SinkStoredOrder[] = [];
+    await forEachBounded([...groups.values()], concurrency, async (orders) => {
+      const first = orders[0]!;
+      const outcome = await upsertIsolating(orders);
+      const counters = countersOf(first.platform, first.account);
+      counters.inserted += outcome.result.inserted;
+      counters.updated += outcome.result.updated;
+      counters.unchanged += outcome.result.unchanged;
+      for (const order of orders) {
+        const id = outcome.result.ids.get(orderKey(order));
+        if (id !== undefined) stored.push({ id, order });
+      }
+      for (const { order, reason } of outcome.refused) {
+        for (const message of byKey.get(orderKey(order)) ?? []) poison.push({ message, reason });
+      }
+    });
+
+    if (poison.length > 0) {
+      await batch.deadLetter(poison);
+      for (const { message, reason } of poison) {
+        countersOf(message.envelope.platform, message.envelope.account).deadLettered++;
+        logger.warn(
+          { key: message.key, source: message.source, reason },
+          'order quarantined in the dead letter queue',
+        );
+      }
+    }
+    if (options.deductStockForNewLines && stored.length > 0) {
+      await options.deductStockForNewLines(stored, batch.signal);
+    }
+    for (const [key, counters] of local) {
+      let target = accounts.get(key);
+      if (!target) {
+        target = emptyCounters();
+        accounts.set(key, target);
+      }
+      add(target, counters);
+      add(totals, counters);
+    }
+  }
+
+  /**
+   * Upserts, and when the store refuses the batch as bad data, splits it until each refused
+   * order stands alone; those are returned with the reason, everything else is stored.
+   */
+  async function upsertIsolating(
+    orders: UnifiedOrder[],
+  ): Promise<{ result: UpsertResult; refused: { order: UnifiedOrder; reason: string }[] }> {
+    try {
+      return { result: await store.upsertBatch(orders), refused: [] };
+    } catch (error) {
+      if (!isRecordDataError(error)) throw error;
+      if (orders.length === 1) {
+        return {
+          result: emptyResult(),
+          refused: [{ order: orders[0]!, reason: `store refused the order: ${error.message}` }],
+        };
+      }
+      const middle = Math.ceil(orders.length / 2);
+      const left = await upsertIsolating(orders.slice(0, middle));
+      const right = await upsertIsolating(orders.slice(middle));
+      return {
+        result: mergeResults(left.result, right.result),
+        refused: [...left.refused, ...right.refused],
+      };
+    }
+  }
+
+  return {
+    handler: handle,
+    totals: () => ({ ...totals }),
+    byAccount: () => new Map([...accounts].map(([key, counters]) => [key, { ...counters }])),
+  };
+}
+
+/** Why a decoded message can never be stored, or null. */
+export function unstorableReason(message: Pick<BusMessage, 'key' | 'envelope'>): string | null {
+  const expected = orderKey(message.envelope.order);
+  if (message.key !== expected) {
+    // Its partition (and so its ordering) was chosen by the wrong key: storing it could let an
+    // older version overtake a newer one of the real key.
+    return `message key "${message.key}" does not match the order's key "${expected}"`;
+  }
+  return null;
+}
+
+// Only errors about the records themselves are quarantined; a config error (shards missing) or
+// an internal one would quarantine every order of every batch, so those are retried and logged.
+function isRecordDataError(error: unknown): error is Error {
+  return isTradectlError(error) && error.kind === 'data' && !error.retriable;
+}
+
+function emptyResult(): UpsertResult {
+  return { inserted: 0, updated: 0, unchanged: 0, ids: new Map() };
+}
+
+function mergeResults(a: UpsertResult, b: UpsertResult): UpsertResult {
+  return {
+    inserted: a.inserted + b.inserted,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    ids: new Map([...a.ids, ...b.ids]),
+  };
+}
+
+function add(target: SinkCounters, counters: SinkCounters): void {
+  for (const name of Object.keys(counters) as (keyof SinkCounters)[]) target[name] += counters[name];
+}
