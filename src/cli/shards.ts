@@ -51,7 +51,7 @@ export function registerShardsCommand(program: Command, context: CommandContext)
             throw new InvalidArgumentError((error as Error).message);
           }
         },
-        4,
+        8,
       ),
     [
       'tradectl shards init --dry-run',
@@ -131,6 +131,10 @@ export async function runShardsInit(options: ShardsInitOptions, deps: ShardsDeps
     const pending = result.schemas.filter(
       (schema) => schema.databaseMissing || schema.missingTables.length > 0,
     );
+    if (pending.length === 0) {
+      writeLine(deps.io.stderr, `dry run: nothing to create; all ${result.tablesExisting} table(s) exist`);
+      return;
+    }
     writeTable(
       deps.io,
       ['database', 'create database', 'tables to create', 'tables existing'],

@@ -7,6 +7,7 @@ import {
   type Connected,
   type ConnectOptions,
   connect,
+  FAST_RETRY,
   PLATFORM_CASES,
   sandboxAccount,
 } from '../helpers/adapter-harness.js';
@@ -99,7 +100,14 @@ describe.each(PLATFORM_CASES)('$platform adapter conformance', (spec) => {
   });
 
   it('waits out a 429 storm (Retry-After where the platform sends one) and completes', async () => {
-    const { adapter, account, resilience } = open(platform);
+    const waits: { delayMs: number; retryAfterMs: number | undefined }[] = [];
+    const { adapter, account, resilience } = open(platform, 0, {
+      retry: {
+        ...FAST_RETRY,
+        onRetry: ({ delayMs, error }) =>
+          waits.push({ delayMs, retryAfterMs: (error as PlatformError).retryAfterMs }),
+      },
+    });
     sandbox.resetStats();
     sandbox.setFaults(platform, { force429Next: 6 });
     const window = backfillWindow();
@@ -110,6 +118,9 @@ describe.each(PLATFORM_CASES)('$platform adapter conformance', (spec) => {
     expect(row).toMatchObject({ throttled: 6, retries: 6, failures: 0 });
     // Throttling is the limiter's business, never a breaker failure.
     expect(resilience.breaker.snapshot().stats.failures).toBe(0);
+    // Shopify names its wait (Retry-After, scaled here); Amazon and eBay do not.
+    expect(waits.every((wait) => wait.retryAfterMs !== undefined)).toBe(platform === 'shopify');
+    for (const wait of waits) expect(wait.delayMs).toBeGreaterThanOrEqual(wait.retryAfterMs ?? 0);
   });
 
   it("waits out the platform limiter's own refusals when the client is over the limit", async () => {
@@ -176,6 +187,13 @@ describe.each(PLATFORM_CASES)('$platform adapter conformance', (spec) => {
         state: 'closed',
         stats: { failures: 0 },
       });
+      if (spec.refreshesTokens) {
+        // The account stays stopped: asking again does not go back to the token endpoint.
+        const tokenRequests = sandbox.stats().tokenRequests[platform];
+        const again = await listWindow(revoked.adapter, window).catch((caught: unknown) => caught);
+        expect(again).toMatchObject({ code: 'TRADECTL_PLATFORM_AUTH', kind: 'config' });
+        expect(sandbox.stats().tokenRequests[platform]).toBe(tokenRequests);
+      }
       expect(fine.status).toBe('fulfilled');
       const listing = (fine as PromiseFulfilledResult<Awaited<ReturnType<typeof listWindow>>>).value;
       expect(compareWithTruth(listing.byId, expectedOrders(sandbox, other.account, window)).missing).toEqual(

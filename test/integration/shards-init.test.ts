@@ -66,7 +66,7 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
   it('prints what it would create on a dry run, and creates nothing', async () => {
     const { code, stdout, stderr } = await run(['shards', 'init', '--dry-run']);
     expect(code).toBe(EXIT.ok);
-    expect(stderr).toContain('would create 17 database(s) and 12295 table(s)');
+    expect(stderr).toContain('would create 17 database(s) and 12296 table(s)');
     expect(stdout.split('\n').filter((line) => line.startsWith(`${PREFIX}_`))).toHaveLength(17);
     expect(await countTables()).toEqual({});
   });
@@ -74,10 +74,11 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
   it('creates every shard table and the meta tables', { timeout: 600_000 }, async () => {
     const { code, stdout, stderr } = await run(['shards', 'init']);
     expect(code).toBe(EXIT.ok);
-    expect(stdout).toMatch(/^databases: 17 created, 0 existing; tables: 12295 created, 0 existing \(/);
+    expect(stdout).toMatch(/^databases: 17 created, 0 existing; tables: 12296 created, 0 existing \(/);
     // stderr is not a terminal here: no progress bar.
     expect(stderr).toBe('');
     expect(await countTables()).toEqual({
+      dlq_entries: 1,
       inventory: 1,
       listings: 1,
       order_details: 4096,
@@ -99,7 +100,7 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
       databasesCreated: 0,
       databasesExisting: 17,
       tablesCreated: 0,
-      tablesExisting: 12295,
+      tablesExisting: 12296,
       dryRun: false,
     });
     // information_schema found every table, so no CREATE statement was sent at all.
@@ -121,7 +122,7 @@ describe('tradectl shards init on a terminal', () => {
       } satisfies CliIo;
       expect(await runCli(['shards', 'init', '--config', file], io)).toBe(EXIT.ok);
       expect(io.stderr.text).toContain('creating tables');
-      expect(io.stdout.text).toMatch(/^databases: 3 created, 0 existing; tables: 19 created, 0 existing/);
+      expect(io.stdout.text).toMatch(/^databases: 3 created, 0 existing; tables: 20 created, 0 existing/);
     } finally {
       await rm(dir, { recursive: true, force: true });
       await dropDatabases(testConfig({ mysql: { databasePrefix: prefix } }));
@@ -140,7 +141,7 @@ describe('tradectl shards plan', () => {
       totalTables: { orders: 4096, order_details: 4096, order_lines: 4096 },
     });
     expect(plan.schemas).toHaveLength(17);
-    expect(plan.schemas[16]).toMatchObject({ name: `${PREFIX}_meta`, kind: 'meta', tables: 7 });
+    expect(plan.schemas[16]).toMatchObject({ name: `${PREFIX}_meta`, kind: 'meta', tables: 8 });
     expect(JSON.stringify(plan)).not.toContain(':tradectl@');
     expect(plan.exampleRoutes).toContainEqual({
       userId: '256',
