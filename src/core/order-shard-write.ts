@@ -185,7 +185,9 @@ async function readBack(
 /**
  * Sends one statement. `query` (values escaped by the driver) rather than `execute`: each
  * multi-row statement has its own shape (table x row count), so a prepared statement would be
- * prepared, used once and cached per connection (bench/upsert.ts measured both).
+ * prepared, used about once and kept per connection (the server caps them at 16,382). Measured
+ * for orders rows over 64 tables, even with shapes repeating: query 9-10k / 33-34k / 28-34k
+ * rows/s at 3 / 40 / 500 rows per statement, execute 8-10k / 23-29k / 14-35k.
  */
 export async function run(target: Pick<Pool, 'query'>, statement: SqlStatement): Promise<ResultSetHeader> {
   const [header] = await target.query<ResultSetHeader>(statement.sql, statement.values);
