@@ -39,7 +39,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPTS = {
   acquire: loadLuaScript(LUA_DIR, 'acquire-account-lease-2.lua'),
   renew: loadLuaScript(LUA_DIR, 'renew-account-lease-1.lua'),
-  release: loadLuaScript(LUA_DIR, 'release-account-lease-1.lua'),
+  release: loadLuaScript(LUA_DIR, 'release-if-owner-1.lua'),
 };
 
 export interface AccountLeasesOptions {

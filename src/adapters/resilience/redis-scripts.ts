@@ -1,45 +1,13 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { loadLuaScript } from '../../core/lua-script.js';
 
-/** A Lua script of lua/, registered on a connection under a name that carries its version. */
-export interface LuaScript {
-  name: string;
-  keys: number;
-  lua: string;
-}
+export { type LuaScript, runLuaScript } from '../../core/lua-script.js';
 
-type ScriptRunner = (...args: string[]) => Promise<unknown>;
+const LUA_DIR = new URL('./lua/', import.meta.url);
 
-/**
- * Loads `lua/<name>-<key count>.lua`. The command name carries a hash of the script text, so two
- * deployed versions sharing one Redis (or one connection) never run each other's scripts.
- */
-export function loadLuaScript(file: string): LuaScript {
-  const match = /^(.*)-(\d+)\.lua$/.exec(file);
-  if (!match) throw new Error(`script file ${file} must be named <name>-<key count>.lua`);
-  const lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
-  const version = createHash('sha1').update(lua).digest('hex').slice(0, 12);
-  return { name: `tradectl:${match[1]}:${version}`, keys: Number(match[2]), lua };
-}
-
-/** Runs a script through ioredis `defineCommand` (EVALSHA, falling back to EVAL once). */
-export function runLuaScript(
-  redis: Redis,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  if (keys.length !== script.keys) {
-    throw new Error(`${script.name} takes ${script.keys} keys, got ${keys.length}`);
-  }
-  const commands = redis as unknown as Record<string, ScriptRunner | undefined>;
-  if (typeof commands[script.name] !== 'function') {
-    redis.defineCommand(script.name, { numberOfKeys: script.keys, lua: script.lua });
-  }
-  return commands[script.name]!(...keys, ...args.map(String));
-}
-
-export const TAKE_TOKENS = loadLuaScript('take-tokens-1.lua');
-export const ADJUST_BUCKET = loadLuaScript('adjust-bucket-1.lua');
-export const RELEASE_LOCK = loadLuaScript('release-lock-1.lua');
+export const TAKE_TOKENS = loadLuaScript(LUA_DIR, 'take-tokens-1.lua');
+export const ADJUST_BUCKET = loadLuaScript(LUA_DIR, 'adjust-bucket-1.lua');
+/** The token-refresh lock is released with the same owner-checked delete as the sync lease. */
+export const RELEASE_LOCK = loadLuaScript(
+  new URL('../../core/lua/', import.meta.url),
+  'release-if-owner-1.lua',
+);
