@@ -11,7 +11,6 @@ import { createAccountLeases } from '../core/account-lease.js';
 import { forEachBounded } from '../core/bounded-concurrency.js';
 import type { RetryBackoff } from '../core/bus/batch-delivery.js';
 import { createOrderBus } from '../core/bus/create-order-bus.js';
-import { createMysqlDeadLetterQueue } from '../core/bus/dlq.js';
 import type { BusConsumer, OrderBus } from '../core/bus/order-bus.js';
 import { createCheckpointStore } from '../core/checkpoint-store.js';
 import type { AccountConfig, Config } from '../core/config.js';
@@ -19,14 +18,13 @@ import { ConfigError, TradectlError, UsageError } from '../core/errors.js';
 import { createIdGenerator, type IdGeneratorHandle } from '../core/id-generator.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
-import { createOrderStore } from '../core/order-store.js';
 import type { Platform } from '../core/platforms.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { syncTimingFor } from '../core/sync-window.js';
 import { createSyncWindowLog } from '../core/sync-window-log.js';
 import type { Instant } from '../core/time.js';
 import { waitForConsumerGroup } from './kafka-drain.js';
-import { createOrderSink } from './order-sink.js';
+import { createSinkPipeline } from './sink-pipeline.js';
 import { type AccountSyncResult, type SyncProgress, SyncRunner, summarizeError } from './sync-runner.js';
 import { type SyncSummary, summarizeSync } from './sync-summary.js';
 
@@ -98,10 +96,15 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
     });
     ids = await createIdGenerator({ config, logger, redis, clock: options.clock });
     const generator = ids.generator;
-    const store = createOrderStore({ pools, router, nextId: () => generator.next() });
-    const dlq = createMysqlDeadLetterQueue({ pools, router });
+    const { dlq, sink } = createSinkPipeline({
+      config,
+      logger,
+      pools,
+      router,
+      redis,
+      nextId: () => generator.next(),
+    });
     bus = createOrderBus({ config, dlq, logger, via, retry: options.busRetry });
-    const sink = createOrderSink({ store, logger });
     // The consumer runs before anything is published: the inline bus hands batches only to a
     // running consumer, and a Kafka consumer joins its group while the first pages are fetched.
     consumer = await bus.consume({ groupId, handler: sink.handler });
