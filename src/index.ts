@@ -9,6 +9,7 @@ export * from './core/mysql-pools.js';
 export * from './core/order.js';
 export * from './core/order-cursor.js';
 export * from './core/order-query.js';
+export * from './core/order-stock/index.js';
 export * from './core/order-store.js';
 export * from './core/platforms.js';
 export * from './core/secret.js';

@@ -12,6 +12,11 @@ import {
   orderRow,
 } from './order-rows.js';
 import {
+  type ChangedOrder,
+  type StockIntentOptions,
+  stockIntentStatements,
+} from './order-stock/intent-writes.js';
+import {
   deleteStaleLinesSql,
   hadDuplicates,
   readBackSql,
@@ -28,7 +33,9 @@ import { fromSqlDateTime, type Instant } from './time.js';
  *   1. orders: versioned INSERT ... ON DUPLICATE KEY UPDATE, new keys under their proposed ids;
  *   2. when any key already existed: read back id, stored version and previous version;
  *   3. order_details and order_lines: versioned upserts, only for orders whose version applied;
- *   4. lines a newer version no longer has: deleted.
+ *   4. lines a newer version no longer has: deleted;
+ *   5. with stock intents on: the stock intents of orders inserted or moved forward
+ *      (order-stock/intent-writes.ts), so an order version and its intents commit together.
  */
 
 export type Outcome = 'inserted' | 'updated' | 'unchanged';
@@ -48,6 +55,8 @@ export interface ShardWriteInput {
   pending: readonly PendingOrder[];
   storedAt: Instant;
   maxRows: number;
+  /** Write stock intents in the same transaction (off: none, and no extra statement). */
+  stockIntents?: StockIntentOptions | undefined;
 }
 
 interface StoredVersion {
@@ -89,7 +98,7 @@ export async function writeShard(
 
 async function shardTransaction(
   connection: PoolConnection,
-  { router, location, pending, storedAt, maxRows }: ShardWriteInput,
+  { router, location, pending, storedAt, maxRows, stockIntents }: ShardWriteInput,
 ): Promise<Map<string, { id: string; outcome: Outcome }>> {
   const ordersTable = router.qualifiedTable(location, 'orders');
   const detailsTable = router.qualifiedTable(location, 'order_details');
@@ -117,6 +126,7 @@ async function shardTransaction(
   const result = new Map<string, { id: string; outcome: Outcome }>();
   const applied: { item: PendingOrder; id: string }[] = [];
   const movedForward: { id: string; version: Instant }[] = [];
+  const changed: ChangedOrder[] = [];
   for (const item of pending) {
     const found = stored.get(item.key);
     if (!found) {
@@ -137,6 +147,7 @@ async function shardTransaction(
       movedForward.push({ id: found.id, version: item.order.updatedAt });
     }
     if (wasApplied) applied.push({ item, id: found.id });
+    if (outcome !== 'unchanged') changed.push({ id: found.id, order: item.order, outcome });
     result.set(item.key, { id: found.id, outcome });
   }
   // Older versions were ignored by the orders upsert; their details and lines are not sent at
@@ -151,6 +162,12 @@ async function shardTransaction(
   }
   for (const part of chunks(movedForward, maxRows)) {
     await run(connection, deleteStaleLinesSql(linesTable, part));
+  }
+  if (stockIntents && changed.length > 0) {
+    const options = { ...stockIntents, now: storedAt, maxRows };
+    for (const statement of stockIntentStatements(router, location.database, changed, options)) {
+      await run(connection, statement);
+    }
   }
   return result;
 }

@@ -6,6 +6,7 @@ import { orderKey, type UnifiedOrder } from './order.js';
 import { readStoredOrder } from './order-reads.js';
 import type { StoredOrder } from './order-rows.js';
 import { chunks, type Outcome, type PendingOrder, run, writeShard } from './order-shard-write.js';
+import type { StockIntentOptions } from './order-stock/intent-writes.js';
 import { multiRowInsert, type OrderKey } from './order-store-sql.js';
 import { type ShardLocation, ShardRouter } from './shard-router.js';
 import { forEachShardTransaction } from './shard-workers.js';
@@ -29,6 +30,11 @@ export interface OrderStoreOptions {
   concurrency?: number;
   /** Rows per statement at most, so one statement stays far below max_allowed_packet. Default 2000. */
   maxRowsPerStatement?: number;
+  /**
+   * Writes the stock intents of new and changed orders in each shard's transaction (the order
+   * stock outbox, docs/stock-orders.md). Default: off (no intents, no extra statement).
+   */
+  stockIntents?: StockIntentOptions | undefined;
 }
 
 /** What `upsertBatch` did, per distinct order key of the batch. */
@@ -115,7 +121,14 @@ export function createOrderStore(options: OrderStoreOptions): OrderStore {
         async (context, { location, pending }) => {
           // Same key order in every transaction: concurrent writers of a shard lock in one order.
           pending.sort((a, b) => compareKeys(a.key, b.key));
-          const written = await writeShard(context, { router, location, pending, storedAt, maxRows });
+          const written = await writeShard(context, {
+            router,
+            location,
+            pending,
+            storedAt,
+            maxRows,
+            stockIntents: options.stockIntents,
+          });
           for (const item of pending) {
             const outcome = written.get(item.key)!;
             outcomes.set(item.key, { ...outcome, userId: item.order.userId });

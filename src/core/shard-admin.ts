@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlPools } from './mysql-pools.js';
 import { metaTablesDdl, orderTablesDdl } from './order-schema.js';
+import { intentTablesDdl, issueTablesDdl } from './order-stock/intent-schema.js';
 import { redactUrl } from './secret.js';
 import { ORDER_TABLES, type OrderTable, ShardRouter } from './shard-router.js';
 import { stockTablesDdl } from './stock/ledger-schema.js';
@@ -62,7 +63,7 @@ export function planLayout(config: Pick<Config, 'mysql' | 'shards'>): LayoutPlan
       ...Array.from({ length: databases }, (_, index) => ({
         name: router.databaseName(index),
         server: server(index),
-        tables: tablesPerDatabase * ORDER_TABLES.length,
+        tables: tablesPerDatabase * ORDER_TABLES.length + intentTablesDdl(router, index).length,
         kind: 'shard' as const,
       })),
       {
@@ -140,6 +141,10 @@ function schemaWork(pools: MysqlPools, router: ShardRouter): SchemaWork[] {
   for (const location of router.all()) {
     for (const sql of orderTablesDdl(router, location)) add(pools.forDatabase(location.database), sql);
   }
+  // One stock outbox per shard database: written in the same transaction as its orders.
+  for (let database = 0; database < router.layout.databases; database++) {
+    for (const sql of intentTablesDdl(router, database)) add(pools.forDatabase(database), sql);
+  }
   for (const sql of metaSchemaDdl(router)) add(pools.meta(), sql);
   return [...work.values()];
 }
@@ -155,6 +160,7 @@ export function metaSchemaDdl(router: ShardRouter): string[] {
     ...syncTablesDdl(router),
     ...stockTablesDdl(router),
     ...listingTablesDdl(router),
+    ...issueTablesDdl(router),
     ...dlqTablesDdl(router),
   ];
 }

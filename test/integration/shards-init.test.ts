@@ -11,8 +11,9 @@ import type { CliIo } from '../../src/cli/output.js';
 import { dropDatabases, MYSQL_URL, testConfig, uniqueName } from '../helpers/services.js';
 
 // The default layout, as `tradectl shards init` creates it without a config file:
-// 16 databases x 256 tables x 3 kinds = 12,288 tables, plus the meta database's 7 (order locator,
-// sync checkpoints and windows, stock inventory, ledger and rejects, channel listings).
+// 16 databases x 256 tables x 3 kinds = 12,288 tables, one stock outbox per database (16), plus the
+// meta database's 9 (order locator, sync checkpoints and windows, stock inventory, ledger and
+// rejects, channel listings, order stock issues, dead letters).
 const PREFIX = uniqueName('si');
 const ENV = { TRADECTL_MYSQL_URL: MYSQL_URL, TRADECTL_DB_PREFIX: PREFIX };
 
@@ -66,7 +67,7 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
   it('prints what it would create on a dry run, and creates nothing', async () => {
     const { code, stdout, stderr } = await run(['shards', 'init', '--dry-run']);
     expect(code).toBe(EXIT.ok);
-    expect(stderr).toContain('would create 17 database(s) and 12296 table(s)');
+    expect(stderr).toContain('would create 17 database(s) and 12313 table(s)');
     expect(stdout.split('\n').filter((line) => line.startsWith(`${PREFIX}_`))).toHaveLength(17);
     expect(await countTables()).toEqual({});
   });
@@ -74,7 +75,7 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
   it('creates every shard table and the meta tables', { timeout: 600_000 }, async () => {
     const { code, stdout, stderr } = await run(['shards', 'init']);
     expect(code).toBe(EXIT.ok);
-    expect(stdout).toMatch(/^databases: 17 created, 0 existing; tables: 12296 created, 0 existing \(/);
+    expect(stdout).toMatch(/^databases: 17 created, 0 existing; tables: 12313 created, 0 existing \(/);
     // stderr is not a terminal here: no progress bar.
     expect(stderr).toBe('');
     expect(await countTables()).toEqual({
@@ -86,7 +87,9 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
       order_locator: 1,
       orders: 4096,
       stock_ledger: 1,
+      stock_intents: 16,
       stock_ledger_rejects: 1,
+      stock_order_issues: 1,
       sync_checkpoints: 1,
       sync_windows: 1,
     });
@@ -100,7 +103,7 @@ describe('tradectl shards init with the default 16 x 256 layout', () => {
       databasesCreated: 0,
       databasesExisting: 17,
       tablesCreated: 0,
-      tablesExisting: 12296,
+      tablesExisting: 12313,
       dryRun: false,
     });
     // information_schema found every table, so no CREATE statement was sent at all.
@@ -122,7 +125,7 @@ describe('tradectl shards init on a terminal', () => {
       } satisfies CliIo;
       expect(await runCli(['shards', 'init', '--config', file], io)).toBe(EXIT.ok);
       expect(io.stderr.text).toContain('creating tables');
-      expect(io.stdout.text).toMatch(/^databases: 3 created, 0 existing; tables: 20 created, 0 existing/);
+      expect(io.stdout.text).toMatch(/^databases: 3 created, 0 existing; tables: 23 created, 0 existing/);
     } finally {
       await rm(dir, { recursive: true, force: true });
       await dropDatabases(testConfig({ mysql: { databasePrefix: prefix } }));
@@ -141,7 +144,7 @@ describe('tradectl shards plan', () => {
       totalTables: { orders: 4096, order_details: 4096, order_lines: 4096 },
     });
     expect(plan.schemas).toHaveLength(17);
-    expect(plan.schemas[16]).toMatchObject({ name: `${PREFIX}_meta`, kind: 'meta', tables: 8 });
+    expect(plan.schemas[16]).toMatchObject({ name: `${PREFIX}_meta`, kind: 'meta', tables: 9 });
     expect(JSON.stringify(plan)).not.toContain(':tradectl@');
     expect(plan.exampleRoutes).toContainEqual({
       userId: '256',

@@ -1,4 +1,5 @@
 /** The stock subsystem's public surface (re-exported by src/index.ts). */
+export type { DeductAvailableInput, DeductAvailableResult } from './deduct-available.js';
 export { TENANT_PATTERN, type TenantKeys, tenantKeys, tenantRegistryKey } from './keys.js';
 export {
   type DrainRound,

@@ -13,6 +13,7 @@ import type { ScriptCall } from './script-args.js';
 
 export const STOCK_SCRIPT_FILES = {
   deduct: 'deduct-stock-n.lua',
+  deductAvailable: 'deduct-available-4.lua',
   deductOnce: 'deduct-once-per-user-5.lua',
   reserve: 'reserve-stock-n.lua',
   settle: 'settle-reservation-n.lua',

@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import {
+  type DeductAvailableInput,
+  type DeductAvailableResult,
+  deductAvailable,
+} from './deduct-available.js';
 import { tenantRegistryKey } from './keys.js';
 import { STOCK_REPLY, stockErrorFor } from './reply-codes.js';
 import { deductArgs, deductOnceArgs, restoreArgs } from './script-args.js';
@@ -94,6 +99,15 @@ export class StockService {
       throw stockErrorFor(reply, { script: 'deduct', tenant, operationId, kind: 'deduct', lines });
     }
     return { tenant, operationId, replayed: reply.replayed, lines: withLevels(lines, reply.detail, 0) };
+  }
+
+  /**
+   * For a sale that already happened (a marketplace order): takes `quantity`, or what is left when
+   * that is less (down to zero), and reports the shortfall instead of refusing. One SKU; restore
+   * gives back exactly what it took. Throws UnknownSkuError, OperationConflictError.
+   */
+  deductAvailable(input: DeductAvailableInput): Promise<DeductAvailableResult> {
+    return deductAvailable(this.#rt, this.tenant, input);
   }
 
   /** The flash-sale rule: one purchase per user per SKU. Also throws AlreadyPurchasedError. */

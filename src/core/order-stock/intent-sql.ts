@@ -1,0 +1,222 @@
+import { multiRowInsert, type SqlStatement } from '../order-store-sql.js';
+import { type Instant, toSqlDateTime } from '../time.js';
+import { INTENT_COLUMNS, type IntentRow, intentValues, type ReleaseSelection } from './intent-rows.js';
+
+/**
+ * The SQL of the order stock outbox, built by pure functions (table-tested). Table names come
+ * in qualified from intent-schema.ts; values are bound.
+ */
+
+const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
+
+// A new intent's columns; the rest start at their defaults (NULL, attempts 0). Fewer values per
+// row: this statement runs in every shard transaction that stores new orders.
+const NEW_INTENT_COLUMNS = INTENT_COLUMNS.slice(0, 10).concat([
+  'next_attempt_at',
+  'created_at',
+  'updated_at',
+]);
+
+/** New pending intents; an existing intent of the same line and kind is left as it is. */
+export function insertIntentsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
+  const values = rows.map((row) => {
+    const all = intentValues(row);
+    return [...all.slice(0, 10), ...all.slice(-3)];
+  });
+  return multiRowInsert(table, NEW_INTENT_COLUMNS, values, { ignore: true });
+}
+
+/**
+ * Release intents copied from the deduct intents of the selected orders, except the lines each
+ * selection keeps. Runs in the upsert's transaction, after the deduct intents of the same
+ * versions were inserted, so it sees every line that ever got a deduct intent (also lines the
+ * new version no longer lists). INSERT IGNORE: a line is released at most once.
+ */
+export function insertReleasesSql(
+  table: string,
+  selections: readonly ReleaseSelection[],
+  times: { now: Instant; dueAt: Instant },
+): SqlStatement {
+  if (selections.length === 0) throw new RangeError('insertReleasesSql needs at least one order');
+  const copied = INTENT_COLUMNS.map((column) => {
+    switch (column) {
+      case 'kind':
+        return `'release'`;
+      case 'status':
+        return `'pending'`;
+      case 'tenant':
+      case 'sku':
+      case 'applied_quantity':
+      case 'shortfall':
+      case 'last_error':
+        return 'NULL';
+      case 'attempts':
+        return '0';
+      case 'next_attempt_at':
+      case 'created_at':
+      case 'updated_at':
+        return '?';
+      default:
+        return `\`${column}\``;
+    }
+  });
+  const conditions: string[] = [];
+  const values: unknown[] = [toSqlDateTime(times.dueAt), toSqlDateTime(times.now), toSqlDateTime(times.now)];
+  for (const selection of selections) {
+    if (selection.keep.length === 0) {
+      conditions.push('`order_id` = ?');
+      values.push(selection.orderId);
+    } else {
+      conditions.push('(`order_id` = ? AND `line_id` NOT IN (?))');
+      values.push(selection.orderId, selection.keep);
+    }
+  }
+  return {
+    sql:
+      `INSERT IGNORE INTO ${table} (${columnList(INTENT_COLUMNS)}) SELECT ${copied.join(', ')} ` +
+      `FROM ${table} WHERE \`kind\` = 'deduct' AND (${conditions.join(' OR ')})`,
+    values,
+  };
+}
+
+const SELECT = `SELECT ${columnList(INTENT_COLUMNS)} FROM`;
+
+/** Pending intents of some orders (the sink's own batch, right after its commit). */
+export function selectPendingOfOrdersSql(table: string, orderIds: readonly string[]): SqlStatement {
+  if (orderIds.length === 0) throw new RangeError('selectPendingOfOrdersSql needs at least one order');
+  return {
+    sql: `${SELECT} ${table} WHERE \`order_id\` IN (?) AND \`status\` = 'pending'`,
+    values: [orderIds],
+  };
+}
+
+/** Pending intents whose time has come, oldest first (the sweep). */
+export function selectDueSql(table: string, now: Instant, limit: number): SqlStatement {
+  return {
+    sql: `${SELECT} ${table} WHERE \`status\` = 'pending' AND \`next_attempt_at\` <= ? ORDER BY \`next_attempt_at\` LIMIT ?`,
+    values: [toSqlDateTime(now), limit],
+  };
+}
+
+/** The deduct intents of some lines (what their releases depend on). */
+export function selectDeductsSql(
+  table: string,
+  lines: readonly { orderId: string; lineId: string }[],
+): SqlStatement {
+  if (lines.length === 0) throw new RangeError('selectDeductsSql needs at least one line');
+  return {
+    sql: `${SELECT} ${table} WHERE \`kind\` = 'deduct' AND (\`order_id\`, \`line_id\`) IN (?)`,
+    values: [lines.map((line) => [line.orderId, line.lineId])],
+  };
+}
+
+// The first resolution wins: a row that has a target keeps it, so a mapping changed meanwhile
+// can never point a retry of the same operation at another SKU. `tenant` is assigned last
+// because every condition reads the row's old value (assignments see the ones before them).
+const UNRESOLVED = "`tenant` IS NULL AND `status` = 'pending'";
+
+/** Persists the internal SKU each pending deduct resolved to, unless one is there already. */
+export function persistTargetsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
+  if (rows.length === 0) throw new RangeError('persistTargetsSql needs at least one row');
+  const assign = (column: string) =>
+    `\`${column}\` = IF(${UNRESOLVED}, VALUES(\`${column}\`), \`${column}\`)`;
+  return {
+    sql:
+      `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ` +
+      [assign('sku'), assign('updated_at'), assign('tenant')].join(', '),
+    values: [rows.map(intentValues)],
+  };
+}
+
+// An outcome lands only on a row still pending, and for a deduct only if its target is the one
+// the outcome was computed for (NULL for `unmapped`): a drainer that resolved a line as
+// unmapped while another one persisted a mapping and deducts changes nothing. `status` is
+// assigned last, after `tenant`, which then equals what the condition compared.
+const MAY_FINALIZE = "`status` = 'pending' AND (`kind` = 'release' OR VALUES(`tenant`) <=> `tenant`)";
+const OUTCOME_COLUMNS = [
+  'sku',
+  'applied_quantity',
+  'shortfall',
+  'attempts',
+  'last_error',
+  'next_attempt_at',
+  'updated_at',
+  'tenant',
+  'status',
+] as const;
+
+/** Writes the drainer's outcomes: a final status, or a failed attempt with its next time. */
+export function writeOutcomesSql(table: string, rows: readonly IntentRow[]): SqlStatement {
+  if (rows.length === 0) throw new RangeError('writeOutcomesSql needs at least one row');
+  const assignments = OUTCOME_COLUMNS.map(
+    (column) => `\`${column}\` = IF(${MAY_FINALIZE}, VALUES(\`${column}\`), \`${column}\`)`,
+  );
+  return {
+    sql: `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
+    values: [rows.map(intentValues)],
+  };
+}
+
+export type IssueKind = 'unmapped' | 'oversold' | 'unknown_sku';
+
+export interface OrderStockIssue {
+  orderId: string;
+  lineId: string;
+  kind: IssueKind;
+  platform: string;
+  account: string;
+  platformOrderId: string;
+  channelSku: string | null;
+  listingId: string | null;
+  tenant: string | null;
+  sku: string | null;
+  requested: number;
+  deducted: number;
+  shortfall: number;
+  detail: string;
+  createdAt: Instant;
+}
+
+export const ISSUE_COLUMNS = [
+  'order_id',
+  'line_id',
+  'kind',
+  'platform',
+  'account',
+  'platform_order_id',
+  'channel_sku',
+  'listing_id',
+  'tenant',
+  'sku',
+  'requested',
+  'deducted',
+  'shortfall',
+  'detail',
+  'created_at',
+] as const;
+
+/** Issue rows; INSERT IGNORE: a retried outcome reports its line once. */
+export function insertIssuesSql(table: string, issues: readonly OrderStockIssue[]): SqlStatement {
+  return multiRowInsert(
+    table,
+    ISSUE_COLUMNS,
+    issues.map((issue) => [
+      issue.orderId,
+      issue.lineId,
+      issue.kind,
+      issue.platform,
+      issue.account,
+      issue.platformOrderId,
+      issue.channelSku,
+      issue.listingId,
+      issue.tenant,
+      issue.sku,
+      issue.requested,
+      issue.deducted,
+      issue.shortfall,
+      issue.detail.slice(0, 500),
+      toSqlDateTime(issue.createdAt),
+    ]),
+    { ignore: true },
+  );
+}
