@@ -3,6 +3,7 @@ import { TENANT_PATTERN } from '../core/stock/keys.js';
 import type { StockLine } from '../core/stock/stock-types.js';
 import { ID_PATTERN, MAX_LINES, MAX_STOCK, SKU_PATTERN } from '../core/stock/stock-validation.js';
 import { type CommandContext, parseIntegerOption, withCommonOptions } from './common.js';
+import { registerStockPushCommand } from './stock-push.js';
 import {
   type CorrectionOptions,
   openStock,
@@ -166,6 +167,8 @@ export function registerStockCommand(program: Command, context: CommandContext):
     ),
     ['tradectl stock warmup', 'tradectl stock warmup --tenant acme --sku SKU-1 SKU-2 --json'],
   ).action(async (options: StockOptions & { sku?: string[]; op?: string }) => runStockWarmup(options, deps));
+
+  registerStockPushCommand(stock, context);
 }
 
 const ID_TEXT = '1-128 letters, digits or . _ : @ / -';

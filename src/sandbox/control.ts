@@ -8,6 +8,8 @@ import { type FaultConfig, isSandboxPlatform, type Sandbox, type SandboxAccount 
  * - `GET  /_sandbox/accounts` → the accounts with base URLs and fake credentials
  * - `GET  /_sandbox/stats` → request accounting (see SandboxStats)
  * - `GET  /_sandbox/truth?platform=&account=` → `{platform, account, orders}` (ground truth)
+ * - `GET  /_sandbox/inventory?platform=&account=` → `{platform, account, inventory}` (quantity per
+ *   SKU as last set through the platform's inventory endpoint)
  * - `POST /_sandbox/faults?platform=amazon|*` with a FaultConfig JSON body
  * - `POST /_sandbox/updates?count=N[&platform=&account=]` → applies N timeline events now
  * - `POST /_sandbox/expire-tokens?platform=[&account=]`, `POST /_sandbox/settle`
@@ -44,6 +46,11 @@ export function controlReply(
         if (!isSandboxPlatform(platform) || !account)
           return json(400, { error: 'platform and account are required' });
         return json(200, { platform, account, orders: sandbox.groundTruth(platform, account) });
+      }
+      case 'GET /_sandbox/inventory': {
+        if (!isSandboxPlatform(platform) || !account)
+          return json(400, { error: 'platform and account are required' });
+        return json(200, { platform, account, inventory: sandbox.inventory(platform, account) });
       }
       case 'POST /_sandbox/faults': {
         const body = parseJson(ctx.body);
