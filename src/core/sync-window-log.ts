@@ -68,6 +68,8 @@ export interface SyncWindowLog {
   record(entry: SyncWindowRecord): Promise<void>;
   /** Newest first; optionally of one account. Default limit 50, at most 1000. */
   list(options?: { platform?: string; account?: string; limit?: number }): Promise<SyncWindowEntry[]>;
+  /** The account's most recently finished window (an index lookup, for `tradectl status`). */
+  latest(platform: string, account: string): Promise<SyncWindowEntry | null>;
 }
 
 const COLUMNS = [
@@ -144,6 +146,16 @@ export function createSyncWindowLog(options: { pools: MysqlPools; router: ShardR
         [...values, limit],
       );
       return rows.map(toEntry);
+    },
+
+    async latest(platform, account) {
+      // By finished_at, the index's own order: `list` sorts an account's whole history by id.
+      const rows = await query<RowDataPacket[]>(
+        `SELECT \`id\`, ${COLUMNS.map((column) => `\`${column}\``).join(', ')} FROM ${table} ` +
+          'WHERE `platform` = ? AND `account` = ? ORDER BY `finished_at` DESC, `id` DESC LIMIT 1',
+        [platform, account],
+      );
+      return rows[0] === undefined ? null : toEntry(rows[0]);
     },
   };
 }

@@ -16,6 +16,8 @@ export interface RawDelivery {
   key: string | null;
   value: Buffer | null;
   source: MessageSource | null;
+  /** Id of the DLQ entry this message replays (`tradectl dlq replay`), else null/absent. */
+  replayOf?: string | null | undefined;
 }
 
 export interface RetryBackoff {
@@ -83,9 +85,16 @@ export async function deliverChunk(
         envelope: decoded.envelope,
         raw: value,
         source: raw.source,
+        replayOf: raw.replayOf ?? null,
       });
     } else {
-      poison.push({ key: raw.key, reason: decoded.reason, original: value, source: raw.source });
+      poison.push({
+        key: raw.key,
+        reason: decoded.reason,
+        original: value,
+        source: raw.source,
+        replayOf: raw.replayOf ?? null,
+      });
       context.logger.warn(
         { key: raw.key, reason: decoded.reason, source: raw.source, bytes: value.length },
         'poison message quarantined in the dead letter queue',
@@ -114,6 +123,7 @@ export async function deliverChunk(
               source: message.source,
               platform: message.envelope.platform,
               account: message.envelope.account,
+              replayOf: message.replayOf ?? null,
             })),
           );
           quarantined += entries.length;

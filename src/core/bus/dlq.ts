@@ -17,7 +17,8 @@ import { fromSqlDateTime, type Instant, toSqlDateTime } from '../time.js';
  * that, so a crash in between redelivers the message and puts it again: entries are
  * deduplicated by their source (topic, partition, offset), or, without one (inline bus), by
  * key and bytes. A repeat refreshes the reason, counts the sighting and re-opens a replayed
- * entry (the replay failed again).
+ * entry (the replay failed again). A replayed message carries the id of its entry (`replayOf`,
+ * a Kafka header), so a replay that fails again lands in that entry whatever offset it had.
  */
 export type DeadLetterReason = string;
 
@@ -38,6 +39,12 @@ export interface DeadLetterInput {
   /** Known when the envelope decoded, or taken from a `platform:account:id` key. */
   platform?: string | null;
   account?: string | null;
+  /**
+   * The id of the entry this message is a replay of (`tradectl dlq replay`): a replay that fails
+   * again updates that entry (seen count, reason, re-opened) instead of adding one for its new
+   * source offset.
+   */
+  replayOf?: string | null | undefined;
 }
 
 export interface DeadLetterEntry {
@@ -68,6 +75,9 @@ export interface ListDeadLettersOptions {
   after?: string;
   /** `open` (not replayed), `replayed` or `all` (default). */
   state?: 'open' | 'replayed' | 'all';
+  /** Only entries of this platform / account (as taken from the envelope or the key). */
+  platform?: string | undefined;
+  account?: string | undefined;
 }
 
 export interface DeadLetterQueue {
@@ -76,8 +86,25 @@ export interface DeadLetterQueue {
   /** Entries by ascending id, without their bytes. */
   list(options?: ListDeadLettersOptions): Promise<DeadLetterEntry[]>;
   get(id: string): Promise<DeadLetterEntryWithBytes | null>;
-  /** Records that the entry was published again. False when there is no such entry. */
-  markReplayed(id: string): Promise<boolean>;
+  /**
+   * Records that the entry was published again. False when there is no such entry, or when
+   * `ifSeenCount` is given and the entry was quarantined again since it was read (the replay
+   * failed already, inline): it stays open.
+   */
+  markReplayed(id: string, options?: { ifSeenCount?: number }): Promise<boolean>;
+}
+
+/** Open (not replayed) entries of one platform account; null identity: not known. */
+export interface DeadLetterOpenCount {
+  platform: string | null;
+  account: string | null;
+  open: number;
+}
+
+/** The MySQL DLQ also counts, for `tradectl status`. */
+export interface DeadLetterStore extends DeadLetterQueue {
+  /** Open entries per platform and account (one grouped query). */
+  openCounts(): Promise<DeadLetterOpenCount[]>;
 }
 
 /** DDL of the DLQ table in the meta database, for `tradectl shards init` to run with the other meta tables. */
@@ -120,7 +147,7 @@ export function createMysqlDeadLetterQueue(options: {
   router: ShardRouter;
   /** Time stamped on entries. Default: the system clock. */
   clock?: () => Instant;
-}): DeadLetterQueue {
+}): DeadLetterStore {
   const { pools } = options;
   const clock = options.clock ?? (() => new Date().toISOString());
   const table = `\`${options.router.metaDatabaseName}\`.\`dlq_entries\``;
@@ -137,7 +164,22 @@ export function createMysqlDeadLetterQueue(options: {
   return {
     async put(entries) {
       const now = toSqlDateTime(clock());
-      for (const chunk of chunksByBytes(entries)) {
+      const fresh: DeadLetterInput[] = [];
+      for (const entry of entries) {
+        if (entry.replayOf === undefined || entry.replayOf === null) {
+          fresh.push(entry);
+          continue;
+        }
+        // A replay that failed again: its own entry counts the sighting. Gone (deleted by hand):
+        // stored as a new entry below, so the message is still not lost.
+        const header = await query<ResultSetHeader>(
+          `UPDATE ${table} SET \`reason\` = ?, \`last_seen_at\` = ?, \`seen_count\` = \`seen_count\` + 1, ` +
+            '`replayed_at` = NULL WHERE `id` = ?',
+          [entry.reason.slice(0, 2000), now, entryId(entry.replayOf)],
+        );
+        if (header.affectedRows === 0) fresh.push(entry);
+      }
+      for (const chunk of chunksByBytes(fresh)) {
         const values = chunk.flatMap((entry) => rowValues(entry, now));
         await query<ResultSetHeader>(
           `INSERT INTO ${table} (${COLUMNS}) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ` +
@@ -154,6 +196,14 @@ export function createMysqlDeadLetterQueue(options: {
       const values: unknown[] = [listOptions.after === undefined ? '0' : entryId(listOptions.after)];
       if (listOptions.state === 'open') conditions.push('`replayed_at` IS NULL');
       if (listOptions.state === 'replayed') conditions.push('`replayed_at` IS NOT NULL');
+      if (listOptions.platform !== undefined) {
+        conditions.push('`platform` = ?');
+        values.push(listOptions.platform);
+      }
+      if (listOptions.account !== undefined) {
+        conditions.push('`account` = ?');
+        values.push(listOptions.account);
+      }
       const rows = await query<RowDataPacket[]>(
         `SELECT ${SUMMARY_COLUMNS} FROM ${table} WHERE ${conditions.join(' AND ')} ORDER BY \`id\` LIMIT ?`,
         [...values, limit],
@@ -170,12 +220,26 @@ export function createMysqlDeadLetterQueue(options: {
       return row === undefined ? null : { ...toEntry(row), original: Buffer.from(row.original as Buffer) };
     },
 
-    async markReplayed(id) {
+    async markReplayed(id, markOptions = {}) {
+      const seen = markOptions.ifSeenCount;
       const header = await query<ResultSetHeader>(
-        `UPDATE ${table} SET \`replayed_at\` = ? WHERE \`id\` = ?`,
-        [toSqlDateTime(clock()), entryId(id)],
+        `UPDATE ${table} SET \`replayed_at\` = ? WHERE \`id\` = ?${seen === undefined ? '' : ' AND `seen_count` = ?'}`,
+        [toSqlDateTime(clock()), entryId(id), ...(seen === undefined ? [] : [seen])],
       );
       return header.affectedRows > 0;
+    },
+
+    async openCounts() {
+      const rows = await query<RowDataPacket[]>(
+        `SELECT \`platform\`, \`account\`, COUNT(*) AS \`open\` FROM ${table} WHERE \`replayed_at\` IS NULL ` +
+          'GROUP BY `platform`, `account`',
+        [],
+      );
+      return rows.map((row) => ({
+        platform: (row.platform as string | null) ?? null,
+        account: (row.account as string | null) ?? null,
+        open: Number(row.open),
+      }));
     },
   };
 }

@@ -115,6 +115,7 @@ export function createInlineBus(options: InlineBusOptions): OrderBus {
         key: item.message.key,
         value: item.message.value,
         source: null,
+        replayOf: item.message.replayOf ?? null,
       }));
       let outcome: 'done' | 'abandoned';
       try {

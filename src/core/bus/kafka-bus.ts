@@ -5,7 +5,7 @@ import { type BusCounters, newCounters, type RetryBackoff, resolveBackoff } from
 import { busStopped, busUnavailable } from './bus-errors.js';
 import type { DeadLetterInput, DeadLetterQueue } from './dlq.js';
 import { encodeEnvelope, envelopeKey } from './envelope.js';
-import { startKafkaConsumer } from './kafka-consumer.js';
+import { REPLAY_OF_HEADER, startKafkaConsumer } from './kafka-consumer.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
 import { ensureTopics } from './kafka-topics.js';
 import type { BusConsumer, BusStats, OrderBus, RawMessage } from './order-bus.js';
@@ -110,7 +110,11 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
     for (const chunk of chunks(messages, maxMessages, maxBytes)) {
       await send(
         config.ordersTopic,
-        chunk.map((message) => ({ key: message.key, value: message.value })),
+        chunk.map((message) => ({
+          key: message.key,
+          value: message.value,
+          ...(message.replayOf && { headers: { [REPLAY_OF_HEADER]: message.replayOf } }),
+        })),
       );
       counters.published += chunk.length;
     }
@@ -130,6 +134,7 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
             'tradectl-source-partition': String(entry.source.partition),
             'tradectl-source-offset': entry.source.offset,
           }),
+          ...(entry.replayOf && { [REPLAY_OF_HEADER]: entry.replayOf }),
         },
       })),
     );

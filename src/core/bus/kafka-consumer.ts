@@ -34,6 +34,17 @@ export interface KafkaConsumerDeps {
   logger: Logger;
 }
 
+/** Header of a message replayed from the DLQ: the id of its entry (see DeadLetterInput.replayOf). */
+export const REPLAY_OF_HEADER = 'tradectl-replay-of';
+
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | null {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return null;
+  const text = first.toString();
+  // Anything but an entry id is ignored: the message is then quarantined as a new entry.
+  return /^\d{1,20}$/.test(text) ? text : null;
+}
+
 export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusConsumer> {
   const { config, options, counters, lag } = deps;
   const topic = config.ordersTopic;
@@ -90,6 +101,7 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
         key: message.key === null ? null : message.key.toString('utf8'),
         value: message.value,
         source: { topic: batch.topic, partition: batch.partition, offset: message.offset },
+        replayOf: headerText(message.headers?.[REPLAY_OF_HEADER]),
       }));
       let outcome: 'done' | 'abandoned';
       try {

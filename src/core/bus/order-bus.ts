@@ -50,6 +50,8 @@ export interface OrderBus {
 export interface RawMessage {
   key: string;
   value: Buffer;
+  /** Id of the DLQ entry this message replays (travels as a Kafka header; see DeadLetterInput). */
+  replayOf?: string | undefined;
 }
 
 /** One decoded message of a batch. */
@@ -60,6 +62,8 @@ export interface BusMessage {
   raw: Buffer;
   /** Topic, partition and offset (Kafka); null on the inline bus. */
   source: MessageSource | null;
+  /** Id of the DLQ entry this message replays, when it is a replay. */
+  replayOf?: string | null | undefined;
 }
 
 export interface BusBatch {
