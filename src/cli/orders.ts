@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../core/config.js';
 import { UsageError, ValidationError } from '../core/errors.js';
+import { resolveReadLayout } from '../core/migrate/active-layout.js';
 import { formatMoney } from '../core/money.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { OrderStatus } from '../core/order.js';
@@ -139,7 +140,9 @@ async function listOrders(config: Config, query: OrderQuery): Promise<OrderPage>
   });
   const pools = new MysqlPools(config, router);
   try {
-    return await queryOrders({ pools, router }, query);
+    // After a shard migration's cutover, orders are read from its target layout.
+    const layout = await resolveReadLayout(config, { router, pools });
+    return await queryOrders({ pools: layout.pools, router: layout.router }, query);
   } finally {
     await pools.close();
   }
