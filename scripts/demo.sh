@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: the main job on one machine. Starts the local services
 # (installing them on a fresh Debian machine), builds tradectl, creates the sharded layout,
-# starts the marketplace sandbox with faults on, syncs every sandbox account into the shards
-# (through Kafka when the local broker is up), and prints what was synced.
+# starts the marketplace sandbox with faults on, runs the worker daemon (sync, sink and API
+# roles; through Kafka when the local broker is up) until every sandbox account has caught up
+# (read from its /metrics), stops it with SIGTERM, and prints what was synced.
 #
 #   scripts/demo.sh                 # defaults: 2,000 orders per account, faults on
 #   DEMO_ORDERS=20000 scripts/demo.sh
@@ -26,7 +27,15 @@ say "build"
 npm run --silent build >&2
 
 tradectl() { node dist/bin/tradectl.js "$@"; }
-export TRADECTL_CONFIG=config/sandbox.yaml
+# config/sandbox.yaml plus what the demo's worker needs: its API on loopback, and a short sync
+# interval so an account whose first run hit the injected faults is retried within seconds.
+api_port="${DEMO_API_PORT:-8701}"
+mkdir -p .data
+{
+  cat config/sandbox.yaml
+  printf '\napi:\n  host: 127.0.0.1\n  port: %s\nsync:\n  intervalSeconds: 10\n  jitterSeconds: 2\n' "$api_port"
+} >.data/demo.yaml
+export TRADECTL_CONFIG=.data/demo.yaml
 export SANDBOX_SHOPIFY_TOKEN=shpat_sandbox_a
 export TRADECTL_LOG_LEVEL="${TRADECTL_LOG_LEVEL:-warn}"
 
@@ -37,23 +46,36 @@ say "sandbox: 3 platforms x 2 accounts, ${orders} orders each, faults on (5% 5xx
 node dist/bin/tradectl.js sandbox --port "$port" --orders "$orders" \
   --faults 5xx=0.05,429=0.05,drop=0.01,malformed=0.005 --rate-scale amazon=400,shopify=20,ebay=20 >.data/demo-sandbox.log 2>&1 &
 sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
+worker_pid=
+trap 'kill "$sandbox_pid" ${worker_pid:+"$worker_pid"} 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:${port}/_sandbox/health" >/dev/null 2>&1 && break
   sleep 0.5
 done
 curl -fsS "http://127.0.0.1:${port}/_sandbox/health" >/dev/null || { cat .data/demo-sandbox.log >&2; exit 1; }
 
-say "sync every account (Kafka: ${TRADECTL_KAFKA_BROKERS}; the sink runs in this process)"
+bus="Kafka ${TRADECTL_KAFKA_BROKERS}"
+[ -n "${TRADECTL_KAFKA_BROKERS}" ] || bus="the in-process bus"
+say "worker: sync + sink + api roles through ${bus}, until every account has caught up (log: .data/demo-worker.log)"
+# The worker prints its summary table on stdout when it stops; its JSON log goes to the file.
+TRADECTL_LOG_LEVEL=info node dist/bin/tradectl.js worker --roles sync,sink,api 2>.data/demo-worker.log &
+worker_pid=$!
 status=0
-tradectl sync || status=$?
+node scripts/wait-for-worker.mjs "http://127.0.0.1:${api_port}" 6 "${DEMO_TIMEOUT_SECONDS:-900}" || status=$?
+curl -fsS "http://127.0.0.1:${api_port}/metrics" 2>/dev/null | grep -E '^tradectl_sync_lag_seconds' >&2 || true
+
+say "stop the worker with SIGTERM (it drains and exits 0); what it did per account:"
+kill -TERM "$worker_pid" 2>/dev/null || true
+wait "$worker_pid" || status=$?
+worker_pid=
 
 say "the newest orders across all 4096 shards (cross-shard query, k-way merge)"
 tradectl orders list --limit 10 --desc || true
 
 cat >&2 <<MSG
 
-Next: 'tradectl sync' again syncs only what changed since each account's checkpoint;
-'tradectl orders list --help', 'tradectl stock --help'; logs: .data/*.log; config: config/sandbox.yaml.
+Next: 'TRADECTL_CONFIG=.data/demo.yaml node dist/bin/tradectl.js worker' keeps every account
+synced (curl localhost:${api_port}/metrics); 'tradectl sync' syncs once what changed since each
+checkpoint; 'tradectl orders list --help', 'tradectl stock --help'; logs: .data/*.log.
 MSG
 exit "$status"

@@ -2,15 +2,21 @@ import { Command, CommanderError } from 'commander';
 import { isTradectlError } from '../core/errors.js';
 import { createContext } from './common.js';
 import { registerConfigCommand } from './config.js';
+import { registerDlqCommand } from './dlq.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { registerIdsCommand } from './ids.js';
 import { registerListingsCommand } from './listings.js';
+import { registerMigrateShardsCommand } from './migrate-shards.js';
 import { registerOrdersCommand } from './orders.js';
 import type { CliIo } from './output.js';
+import { registerReconcileCommand } from './reconcile.js';
 import { registerSandboxCommand } from './sandbox.js';
 import { registerShardsCommand } from './shards.js';
+import { registerStatusCommand } from './status.js';
 import { registerStockCommand } from './stock.js';
 import { registerSyncCommand } from './sync.js';
+import { registerTraceCommand } from './trace.js';
+import { registerWorkerCommand } from './worker.js';
 
 const VERSION = '0.1.0';
 
@@ -32,8 +38,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: ExitCode) => void): 
   registerOrdersCommand(program, context);
   registerSandboxCommand(program, context);
   registerSyncCommand(program, context);
+  registerStatusCommand(program, context);
+  registerDlqCommand(program, context);
+  registerWorkerCommand(program, context);
   registerStockCommand(program, context);
   registerListingsCommand(program, context);
+  registerMigrateShardsCommand(program, context);
+  registerReconcileCommand(program, context);
+  registerTraceCommand(program, context);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { PLATFORMS, type Platform } from './platforms.js';
 import { Secret } from './secret.js';
+import { inventoryPushSchema } from './stock/push-config.js';
 import { formatPath, zodIssues } from './validation.js';
 
 /**
@@ -161,6 +162,11 @@ export const configSchema = z
         maxWaitTimeMs: z.number().int().min(0).max(60_000).default(500),
         /** Partitions one consumer processes at once; each partition stays in order. */
         partitionsConsumedConcurrently: z.number().int().min(1).max(256).default(4),
+        /** Consumer group of the order sink (`tradectl sync` and the worker's sink role share it). */
+        sinkGroupId: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, ., _ or -')
+          .default('tradectl-sink'),
       })
       .refine((kafka) => kafka.heartbeatIntervalMs < kafka.sessionTimeoutMs, {
         path: ['heartbeatIntervalMs'],
@@ -219,6 +225,63 @@ export const configSchema = z
               .transform((value) => new Secret(value)),
           )
           .default([]),
+      })
+      .prefault({}),
+    /** The worker daemon (`tradectl worker`): lifecycle and sampling. */
+    worker: z
+      .object({
+        /**
+         * Longest a SIGTERM shutdown may take before the worker gives up on what is still
+         * running and exits 1, ms. Below Docker's and Kubernetes' 30 s grace period. Default 25,000.
+         */
+        shutdownTimeoutMs: z.number().int().min(1000).max(600_000).default(25_000),
+        /** Accounts the sync role syncs at once (each still one at a time). Default 8. */
+        syncConcurrency: z.number().int().min(1).max(256).default(8),
+        /** How often the Kafka consumer lag is read from the brokers for /metrics, ms. Default 5,000. */
+        lagSampleIntervalMs: z.number().int().min(100).max(600_000).default(5000),
+        /**
+         * When the stock API is served: how long after SIGTERM it keeps answering (with /readyz
+         * 503) before it closes, so load balancers stop sending first, ms. Default 3,000.
+         */
+        apiDrainMs: z.number().int().min(0).max(60_000).default(3000),
+      })
+      .prefault({}),
+    /** Inventory push to the channels (docs/inventory-push.md): timing and quantity rules. */
+    inventoryPush: inventoryPushSchema,
+    /**
+     * Stock deduction of marketplace orders (docs/stock-orders.md): the sink writes a stock intent
+     * per order line with the order, and drains it into Redis after the commit.
+     */
+    orderStock: z
+      .object({
+        /** Deduct sold lines and release cancelled ones. Off: orders are stored, stock untouched. Default true. */
+        enabled: z.boolean().default(true),
+        /** Redis calls in flight per shard database while draining. Default 16. */
+        concurrency: z.number().int().min(1).max(256).default(16),
+        /**
+         * How long the sweep leaves a new intent to the sink that wrote it, and the first delay
+         * after a failed attempt (doubling per attempt, up to 10 min), ms. Default 30,000.
+         */
+        retryAfterMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** How often the worker sweeps intents left pending (crash, outage), ms. Default 30,000. */
+        sweepIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** Attempts before a line mapped to a SKU that Redis does not know is reported and given up. Default 10. */
+        unknownSkuAttempts: z.number().int().min(1).max(1000).default(10),
+      })
+      .prefault({}),
+    /** `tradectl reconcile`: where drift is reported besides the output and the logs. */
+    reconcile: z
+      .object({
+        /**
+         * URL that receives each run's drift as a JSON POST (a chat or alerting webhook). A
+         * secret: webhook URLs carry their token, so it is never printed. Default: unset (none).
+         */
+        webhookUrl: z
+          .url()
+          .transform((value) => new Secret(value))
+          .optional(),
+        /** The whole webhook request, connect to last byte, ms; a failure is logged, never fatal. Default 5000. */
+        webhookTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
       })
       .prefault({}),
     accounts: z.array(accountSchema).default([]),

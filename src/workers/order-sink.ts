@@ -32,18 +32,18 @@ export interface SinkStoredOrder {
 }
 
 /**
- * Where stock deduction of new order lines plugs in (the stock module, src/core/stock). Called
- * after the database commit with every order of the batch, before the batch is acknowledged; a
- * throw redelivers the batch. The store does not say which orders were new, and a batch may be
- * delivered again after a crash, so the hook must be idempotent per order line: an operation id
- * derived from the order id and line id, so a line deducts exactly once however often it comes.
+ * Where stock deduction of new order lines plugs in. Called after the database commit with every
+ * order of the batch, before the batch is acknowledged; a throw redelivers the batch. A batch may
+ * be delivered again after a crash, so the hook must be idempotent per order line. The one wired
+ * (sink-pipeline.ts, src/core/order-stock) drains the stock intents the store wrote in the same
+ * transaction as the orders, and never throws: what fails is retried by its sweep.
  */
 export type StockDeductionHook = (orders: readonly SinkStoredOrder[], signal: AbortSignal) => Promise<void>;
 
 export interface OrderSinkOptions {
   store: Pick<OrderStore, 'upsertBatch'>;
   logger: Logger;
-  /** Deducts stock for new order lines; none wired yet (see StockDeductionHook). */
+  /** Deducts stock for new order lines (see StockDeductionHook). Default: none. */
   deductStockForNewLines?: StockDeductionHook | undefined;
   /** Accounts of one batch written at once. Default 4. */
   concurrency?: number;

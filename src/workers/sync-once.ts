@@ -1,9 +1,5 @@
 import { Redis } from 'ioredis';
-import { ADAPTER_MANIFESTS, manifestFor, validateAccounts } from '../adapters/registry.js';
-import {
-  type AccountResilience,
-  createAccountResilience,
-} from '../adapters/resilience/account-resilience.js';
+import { ADAPTER_MANIFESTS, validateAccounts } from '../adapters/registry.js';
 import type { BreakerOptions } from '../adapters/resilience/breaker.js';
 import type { RetryPolicy } from '../adapters/resilience/retry.js';
 import type { AdapterManifest } from '../adapters/types.js';
@@ -19,16 +15,17 @@ import { createIdGenerator, type IdGeneratorHandle } from '../core/id-generator.
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
+import { createRuntimeStateWriter } from '../core/runtime-state.js';
 import { routerForConfig } from '../core/shard-admin.js';
-import { syncTimingFor } from '../core/sync-window.js';
 import { createSyncWindowLog } from '../core/sync-window-log.js';
 import type { Instant } from '../core/time.js';
+import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
 import { waitForConsumerGroup } from './kafka-drain.js';
 import { createSinkPipeline } from './sink-pipeline.js';
 import { type AccountSyncResult, type SyncProgress, SyncRunner, summarizeError } from './sync-runner.js';
 import { type SyncSummary, summarizeSync } from './sync-summary.js';
 
-/** The consumer group of the order sink (one group per role). */
+/** The default consumer group of the order sink (`kafka.sinkGroupId`; one group per role). */
 export const SINK_GROUP_ID = 'tradectl-sink';
 
 export interface SyncOnceOptions {
@@ -47,7 +44,7 @@ export interface SyncOnceOptions {
   onStart?: ((accounts: readonly AccountConfig[]) => void) | undefined;
   /** Accounts synced at once. Default 8. */
   accountConcurrency?: number;
-  /** Sink consumer group. Default `tradectl-sink`. */
+  /** Sink consumer group. Default `kafka.sinkGroupId` (`tradectl-sink`). */
   groupId?: string;
   /** Kafka: how long to wait for the sink group to store what this run published. Default 120 s. */
   drainTimeoutMs?: number;
@@ -71,18 +68,19 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
   const { config, logger } = options;
   const manifests = options.manifests ?? ADAPTER_MANIFESTS;
   const accounts = selectAccounts(config, options.platform, options.account);
+  // Validated before anything connects: a bad account stops the command with every problem listed.
   const issues = validateAccounts(config, manifests);
   if (issues.length > 0) throw new ConfigError(issues, { source: 'accounts' });
   options.onStart?.(accounts);
 
   const via = options.via ?? (config.kafka.brokers.length > 0 ? 'kafka' : 'inline');
-  const groupId = options.groupId ?? SINK_GROUP_ID;
+  const groupId = options.groupId ?? config.kafka.sinkGroupId;
   const clock = options.clock ?? Date.now;
   const router = routerForConfig(config);
   const pools = new MysqlPools(config, router);
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
-  const resiliences: AccountResilience[] = [];
+  let targets: AccountTarget[] = [];
   let ids: IdGeneratorHandle | undefined;
   let bus: OrderBus | undefined;
   let consumer: BusConsumer | undefined;
@@ -116,27 +114,18 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
       dlq,
       logger,
       clock,
+      runtimeState: createRuntimeStateWriter({ redis, keyPrefix: config.redis.keyPrefix, logger, clock }),
     });
-    const targets = accounts.map((account) => {
-      const manifest = manifestFor(account.platform, manifests)!;
-      const resilience = createAccountResilience({
-        account,
-        manifest,
-        logger,
-        redis,
-        keyPrefix: config.redis.keyPrefix,
-        scale: options.rateScale,
-        retry: options.retry,
-        breaker: options.breaker,
-        now: clock,
-      });
-      resiliences.push(resilience);
-      return {
-        account,
-        adapter: manifest.create(resilience.adapterDeps(), account),
-        timing: syncTimingFor(config.sync, account),
-        resilience,
-      };
+    targets = createAccountTargets({
+      config,
+      accounts,
+      logger,
+      redis,
+      manifests,
+      clock,
+      rateScale: options.rateScale,
+      retry: options.retry,
+      breaker: options.breaker,
     });
     const results: AccountSyncResult[] = new Array(targets.length);
     await forEachBounded(targets, options.accountConcurrency ?? 8, async (target, index) => {
@@ -170,7 +159,7 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
     await bus
       ?.stop()
       .catch((error: unknown) => logger.warn({ err: error }, 'order bus did not stop cleanly'));
-    await Promise.all(resiliences.map((resilience) => resilience.stop()));
+    await stopAccountTargets(targets, logger);
     await ids
       ?.close()
       .catch((error: unknown) => logger.warn({ err: error }, 'id generator did not close cleanly'));

@@ -6,9 +6,11 @@ import type { OrderBus } from '../core/bus/order-bus.js';
 import type { CheckpointStore } from '../core/checkpoint-store.js';
 import type { AccountConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { RuntimeStateWriter } from '../core/runtime-state.js';
 import { checkpointAfter, planWindows, type SyncTiming, type SyncWindow } from '../core/sync-window.js';
 import type { SyncWindowLog } from '../core/sync-window-log.js';
 import { fromEpochMs, type Instant } from '../core/time.js';
+import { RunReporter } from './run-reporter.js';
 import { handOffChunk } from './sync-chunk.js';
 import { type AccountSyncResult, emptyResult, type SyncProgress, summarizeError } from './sync-result.js';
 
@@ -42,14 +44,19 @@ export interface SyncRunnerOptions {
   maxHandoffsInFlight?: number;
   /** Page size asked of the adapters (each caps it at its platform's maximum). Default: the maximum. */
   pageSize?: number;
+  /**
+   * Where `tradectl status` reads runs, breakers and limiter queues from (src/core/runtime-state.ts).
+   * Best effort: its failures never fail a run. None: nothing is reported.
+   */
+  runtimeState?: RuntimeStateWriter | undefined;
 }
 
 export interface SyncTarget {
   account: AccountConfig;
   adapter: MarketplaceAdapter;
   timing: SyncTiming;
-  /** The account's resilience, for request counters and the breaker state. */
-  resilience?: Pick<AccountResilience, 'stats' | 'breaker'>;
+  /** The account's resilience, for request counters, the breaker state and (status) the limiter. */
+  resilience?: Pick<AccountResilience, 'stats' | 'breaker'> & Partial<Pick<AccountResilience, 'limiter'>>;
 }
 
 export interface SyncRunInput {
@@ -63,6 +70,8 @@ export interface SyncRunInput {
 export class SyncRunner {
   readonly #o: SyncRunnerOptions;
   readonly #clock: () => number;
+  // Breakers whose state changes are already reported (each once, for the runner's lifetime).
+  readonly #observed = new WeakSet<object>();
 
   constructor(options: SyncRunnerOptions) {
     this.#o = options;
@@ -75,7 +84,9 @@ export class SyncRunner {
     const logger = this.#o.logger.child({ platform, account });
     const result = emptyResult(platform, account, this.#now());
     const before = requestTotals(target);
-    const progress = (phase: SyncProgress['phase']) =>
+    const report = new RunReporter(this.#o.runtimeState, target, result, this.#clock);
+    this.#observeBreaker(target);
+    const progress = (phase: SyncProgress['phase']) => {
       input.onProgress?.({
         platform,
         account,
@@ -84,6 +95,8 @@ export class SyncRunner {
         chunks: result.chunks,
         fetched: result.fetched,
       });
+      if (phase === 'fetching') report.progress();
+    };
     progress('leasing');
     let lease: AccountLease | undefined;
     try {
@@ -97,6 +110,7 @@ export class SyncRunner {
       }
       lease = acquired.lease;
       result.fencingToken = lease.fencingToken;
+      await report.started();
       const stored = await this.#o.checkpoints.get(platform, account);
       result.checkpoint = stored?.cursorTime ?? null;
       const plan = planWindows({
@@ -146,8 +160,18 @@ export class SyncRunner {
       result.retries = after.retries - before.retries;
       result.breaker = target.resilience?.breaker.state ?? null;
       result.finishedAt = this.#now();
+      if (lease) await report.finished();
     }
     return result;
+  }
+
+  #observeBreaker(target: SyncTarget): void {
+    const writer = this.#o.runtimeState;
+    const breaker = target.resilience?.breaker;
+    if (!writer || !breaker || this.#observed.has(breaker)) return;
+    this.#observed.add(breaker);
+    // Also between runs: an open breaker turns half-open on its own timer.
+    breaker.on('stateChange', (change) => void writer.breaker(change.platform, change.account, change.to));
   }
 
   async #syncChunk(input: {
