@@ -46,7 +46,7 @@ interface Result {
 }
 
 const url = new URL(REDIS_URL);
-const redis = new Redis(REDIS_URL, { db: DB });
+const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: true });
 const keys = tenantKeys(PREFIX, TENANT);
 const script = readStockScript('deduct');
 const service = new StockService({ redis, keyPrefix: PREFIX, tenant: TENANT, operationTtlMs: RECORD_TTL_MS });

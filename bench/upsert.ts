@@ -13,6 +13,10 @@
  *
  *   npx tsx bench/upsert.ts [--orders 80000] [--batch 10000] [--rounds 5] [--layout 4x64]
  *                           [--concurrency 4] [--ceiling-concurrency 1] [--max-rows 2000]
+ *                           [--stock-intents]
+ *
+ * `--stock-intents` measures the store as the sink runs it with `orderStock.enabled`: each shard
+ * transaction also writes the order lines' stock intents (docs/stock-orders.md).
  *
  * The default layout is 4 x 64 (256 shards), not 16 x 256: what decides the ratio is the
  * orders per shard statement (batch / shards), and 4 x 64 with batch 10,000 has the same 39
@@ -32,25 +36,21 @@
  * Needs scripts/services.sh up; creates and drops its own databases.
  */
 import { parseArgs } from 'node:util';
-import type { Pool } from 'mysql2/promise';
 import type { Config } from '../src/core/config.js';
 import { MysqlPools } from '../src/core/mysql-pools.js';
 import type { UnifiedOrder } from '../src/core/order.js';
-import {
-  DETAIL_COLUMNS,
-  detailRow,
-  LINE_COLUMNS,
-  lineRows,
-  ORDER_COLUMNS,
-  orderRow,
-} from '../src/core/order-rows.js';
-import { orderTablesDdl } from '../src/core/order-schema.js';
 import { createOrderStore } from '../src/core/order-store.js';
-import { multiRowInsert } from '../src/core/order-store-sql.js';
 import { initShards, routerForConfig } from '../src/core/shard-admin.js';
-import { ShardRouter } from '../src/core/shard-router.js';
 import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../test/helpers/services.js';
+import {
+  batches,
+  type Contender,
+  cpuMs,
+  inParallel,
+  setUpRawInsertCeiling,
+  summary,
+} from './lib/raw-insert-ceiling.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     'ceiling-concurrency': { type: 'string', default: '1' },
     'max-rows': { type: 'string', default: '2000' },
+    // The store as the sink runs it with orderStock on: stock intents in each shard transaction.
+    'stock-intents': { type: 'boolean', default: false },
   },
 });
 const ORDERS = Number(args.orders);
@@ -70,76 +72,7 @@ const [DATABASES, TABLES] = args.layout.split('x').map(Number) as [number, numbe
 const CONCURRENCY = Number(args.concurrency);
 const CEILING_CONCURRENCY = Number(args['ceiling-concurrency']);
 const MAX_ROWS = Number(args['max-rows']);
-
-function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
-  return out;
-}
-
-async function inParallel<T>(items: readonly T[], workers: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
-interface Contender {
-  /** The timed part: every order written once, in batches. */
-  run(): Promise<{ ms: number; cpuMs: number }>;
-  drop(): Promise<void>;
-}
-
-/** CPU time this process spent since `since`: the client's share of the work. */
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
-
-/** (a) One unsharded set of tables with the same schema, plain multi-row INSERTs. */
-async function setUpCeiling(orders: UnifiedOrder[]): Promise<Contender> {
-  const config = testConfig({ shards: { databases: 1, tablesPerDatabase: 1 } });
-  const prefix = config.mysql.databasePrefix;
-  const router = new ShardRouter({ databases: 1, tablesPerDatabase: 1, databasePrefix: prefix });
-  const pools = new MysqlPools(config, router, { connectionLimit: CEILING_CONCURRENCY });
-  const pool: Pool = pools.forDatabase(0);
-  const location = router.location(0, 0);
-  await pool.query(`CREATE DATABASE \`${location.databaseName}\``);
-  for (const sql of orderTablesDdl(router, location)) await pool.query(sql);
-  for (const kind of ['orders', 'order_details', 'order_lines'] as const) {
-    await pool.query(`SELECT 1 FROM ${router.qualifiedTable(location, kind)} LIMIT 1`);
-  }
-  return {
-    async run() {
-      const nextId = counterIds();
-      const storedAt = new Date().toISOString();
-      // Ids and rows are built inside the timed part, as the store builds them in upsertBatch.
-      const started = performance.now();
-      const cpu = process.cpuUsage();
-      await inParallel(batches(orders, BATCH), CEILING_CONCURRENCY, async (batch) => {
-        const ids = batch.map(() => nextId());
-        const tables = [
-          ['orders', ORDER_COLUMNS, batch.map((order, index) => orderRow(order, ids[index]!, storedAt))],
-          ['order_details', DETAIL_COLUMNS, batch.map((order, index) => detailRow(order, ids[index]!))],
-          ['order_lines', LINE_COLUMNS, batch.flatMap((order, index) => lineRows(order, ids[index]!))],
-        ] as const;
-        for (const [kind, columns, rows] of tables) {
-          for (const part of batches(rows, MAX_ROWS)) {
-            const statement = multiRowInsert(router.qualifiedTable(location, kind), columns, part);
-            await pool.query(statement.sql, statement.values);
-          }
-        }
-      });
-      return { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
-    },
-    async drop() {
-      await pools.close();
-      await dropDatabases(config);
-    },
-  };
-}
+const STOCK_INTENTS = args['stock-intents'] ? { sweepAfterMs: 30_000 } : undefined;
 
 /** (b) The store into a fresh sharded layout. */
 async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
@@ -164,6 +97,7 @@ async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
         nextId: counterIds(),
         concurrency: CONCURRENCY,
         maxRowsPerStatement: MAX_ROWS,
+        stockIntents: STOCK_INTENTS,
       });
       let inserted = 0;
       const started = performance.now();
@@ -180,11 +114,6 @@ async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
   };
 }
 
-function summary(rates: number[]): { min: number; median: number; max: number } {
-  const sorted = [...rates].sort((a, b) => a - b);
-  return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
-}
-
 async function main(): Promise<void> {
   const orders = generateOrders({ seed: 42, count: ORDERS, users: 200_000 });
   const lines = orders.reduce((sum, order) => sum + order.lines.length, 0);
@@ -192,14 +121,18 @@ async function main(): Promise<void> {
   console.log(
     `${ORDERS} orders (${lines} lines), batch ${BATCH}, layout ${DATABASES}x${TABLES} = ${shards} shards ` +
       `(~${(BATCH / shards).toFixed(1)} orders per shard statement), store concurrency ${CONCURRENCY}, ` +
-      `ceiling concurrency ${CEILING_CONCURRENCY}, ${ROUNDS} rounds`,
+      `ceiling concurrency ${CEILING_CONCURRENCY}, ${ROUNDS} rounds${STOCK_INTENTS ? ', with stock intents' : ''}`,
   );
   const ceiling: number[] = [];
   const store: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // Both sets of tables exist before either is timed, and the order alternates per round, so
     // table creation and load from other processes do not favour one side.
-    const raw = await setUpCeiling(orders);
+    const raw = await setUpRawInsertCeiling(orders, {
+      batch: BATCH,
+      concurrency: CEILING_CONCURRENCY,
+      maxRows: MAX_ROWS,
+    });
     const sharded = await setUpStore(orders);
     try {
       const first = round % 2 === 1 ? raw : sharded;
