@@ -123,6 +123,15 @@ describe('rate limiter (in-process token bucket)', () => {
     expect((await settle(target.snapshot())).buckets[0]!.ratePerSecond).toBe(5);
   });
 
+  it('pauses a 429 without Retry-After for one token at the corrected rate, not the documented one', async () => {
+    const target = make({ getOrder: { ratePerSecond: 0.0056, burst: 2 } });
+    await settle(target.correct('getOrder', { ratePerSecond: 5 }));
+    const pausedAt = Date.now();
+    await settle(target.penalise('getOrder'));
+    // 1 / 5 per second = 200 ms; the documented 0.0056/s would have paused for 179 s.
+    expect((await settle(target.snapshot())).buckets[0]!.pausedUntil).toBe(pausedAt + 200);
+  });
+
   it('sends nothing while paused after a 429 and resumes afterwards', async () => {
     const target = make({ default: { ratePerSecond: 10, burst: 10 } });
     const pausedAt = Date.now();

@@ -122,10 +122,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     limitOf,
     schedule: (operation, fn, scheduleOptions) => bucketFor(operation).schedule(fn, scheduleOptions),
     correct: (operation, correction) => bucketFor(operation).correct(correction),
-    penalise: (operation, ms) => {
+    penalise: async (operation, ms) => {
       const bucket = bucketFor(operation);
-      const wait = ms ?? Math.ceil(1000 / limitOf(operation).ratePerSecond);
-      return bucket.penalise(wait);
+      if (ms !== undefined) return bucket.penalise(ms);
+      // One token's time at the rate the bucket follows now (corrected from the platform's usage
+      // headers), not the documented one: Amazon documents 0.0056/s for some operations, so a
+      // 429 without Retry-After would otherwise hold an account that is granted far more for 3 min.
+      const { ratePerSecond } = await bucket.snapshot();
+      return bucket.penalise(Math.ceil(1000 / ratePerSecond));
     },
     snapshot: async () => ({
       platform,
