@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
@@ -12,6 +11,7 @@ import { type Config, parseConfig } from '../../src/core/config.js';
 import { MysqlPools } from '../../src/core/mysql-pools.js';
 import { createOrderStore, type OrderStore } from '../../src/core/order-store.js';
 import { initShards, routerForConfig } from '../../src/core/shard-admin.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { accountOrders } from '../helpers/sync-fakes.js';
 
@@ -24,17 +24,6 @@ const RAW = {
   redis: { keyPrefix: `${PREFIX}:` },
   shards: { databases: 2, tablesPerDatabase: 4 },
 };
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { createOrderStore } from '../../src/core/order-store.js';
 import { initShards, routerForConfig } from '../../src/core/shard-admin.js';
 import { createSinkPipeline } from '../../src/workers/sink-pipeline.js';
 import { KAFKA_TEST_SETTINGS } from '../helpers/bus-fixture.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, KAFKA_BROKERS, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { accountOrders } from '../helpers/sync-fakes.js';
 
@@ -46,14 +46,6 @@ const RAW = {
     maxWaitTimeMs: KAFKA_TEST_SETTINGS.maxWaitTimeMs,
   },
 };
-
-class Collector extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

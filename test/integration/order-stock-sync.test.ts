@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { ListingMap } from '../../src/core/stock/listing-map.js';
 import { StockService } from '../../src/core/stock/stock-service.js';
 import { type Sandbox, type SandboxPlatform, startSandbox } from '../../src/sandbox/index.js';
 import { runSyncOnce } from '../../src/workers/sync-once.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { expectedOrders, ShiftedClock, sandboxAccounts } from '../helpers/sync-fixture.js';
 
@@ -34,14 +34,6 @@ const INITIAL = 1_000_000;
 const UNMAPPED = 'KBD-MEC-TKL';
 const PREFIX = uniqueName('os');
 const ENV = { TRADECTL_MYSQL_URL: MYSQL_URL, TRADECTL_REDIS_URL: REDIS_URL, TRADECTL_KAFKA_BROKERS: '' };
-
-class Collector extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

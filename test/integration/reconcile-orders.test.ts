@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -22,6 +21,7 @@ import { StockService } from '../../src/core/stock/stock-service.js';
 import { fromEpochMs } from '../../src/core/time.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { runSyncOnce } from '../../src/workers/sync-once.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, REDIS_URL, testConfig } from '../helpers/services.js';
 import { compareWithGroundTruth, ShiftedClock, sandboxAccounts } from '../helpers/sync-fixture.js';
 
@@ -37,17 +37,6 @@ let config: Config;
 let router: ShardRouter;
 let pools: MysqlPools;
 let since: string;
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 async function cli(args: string[], tty = false) {
   const io = { stdout: new Collector(tty), stderr: new Collector(tty), env: {} } satisfies CliIo;

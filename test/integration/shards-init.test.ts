@@ -1,13 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { RowDataPacket } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/output.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, MYSQL_URL, testConfig, uniqueName } from '../helpers/services.js';
 
 // The default layout, as `tradectl shards init` creates it without a config file:
@@ -16,17 +16,6 @@ import { dropDatabases, MYSQL_URL, testConfig, uniqueName } from '../helpers/ser
 // rejects, channel listings, order stock issues, dead letters).
 const PREFIX = uniqueName('si');
 const ENV = { TRADECTL_MYSQL_URL: MYSQL_URL, TRADECTL_DB_PREFIX: PREFIX };
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 async function run(argv: string[]) {
   const io = { stdout: new Collector(), stderr: new Collector(), env: ENV } satisfies CliIo;

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -17,6 +16,7 @@ import { toEpochMs } from '../../src/core/time.js';
 import { registerWorkerHeartbeat } from '../../src/core/worker-registry.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import type { StatusReport } from '../../src/workers/status-report.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { sandboxAccounts } from '../helpers/sync-fixture.js';
 
@@ -32,17 +32,6 @@ const raw = (accounts: unknown[]) => ({
   sync: { initialBackfillDays: 3 },
   accounts,
 });
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

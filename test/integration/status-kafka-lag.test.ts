@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
@@ -16,6 +15,7 @@ import { MysqlPools } from '../../src/core/mysql-pools.js';
 import { initShards, routerForConfig } from '../../src/core/shard-admin.js';
 import type { StatusReport } from '../../src/workers/status-report.js';
 import { eventually, KAFKA_TEST_SETTINGS } from '../helpers/bus-fixture.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, KAFKA_BROKERS, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { accountOrders } from '../helpers/sync-fakes.js';
 
@@ -40,14 +40,6 @@ const RAW = {
     maxWaitTimeMs: KAFKA_TEST_SETTINGS.maxWaitTimeMs,
   },
 };
-
-class Collector extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
@@ -12,6 +11,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { MysqlPools } from '../../src/core/mysql-pools.js';
 import { initShards, routerForConfig } from '../../src/core/shard-admin.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { Collector } from '../helpers/collector.js';
 import { dropDatabases, MYSQL_URL, REDIS_URL, uniqueName } from '../helpers/services.js';
 import { sandboxAccounts } from '../helpers/sync-fixture.js';
 
@@ -20,17 +20,6 @@ import { sandboxAccounts } from '../helpers/sync-fixture.js';
 const ORDERS = 150;
 const PREFIX = uniqueName('sc');
 const ENV = { TRADECTL_MYSQL_URL: MYSQL_URL, TRADECTL_REDIS_URL: REDIS_URL, TRADECTL_KAFKA_BROKERS: '' };
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 let dir: string;
 let file: string;

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,20 +8,11 @@ import { parseIntegerOption } from '../../src/cli/common.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { buildProgram, runCli } from '../../src/cli/main.js';
 import { type CliIo, writeJson, writeTable } from '../../src/cli/output.js';
+import { Collector } from '../helpers/collector.js';
 
 const SANDBOX_YAML = fileURLToPath(new URL('../../config/sandbox.yaml', import.meta.url));
 
 /** A stream that keeps what is written to it, and says whether it is a terminal. */
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
 
 interface TestIo extends CliIo {
   stdout: Collector;

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/common.js';
@@ -16,17 +15,7 @@ import type {
   OrdersReconcileResult,
 } from '../../src/workers/reconcile-orders.js';
 import type { AccountTrace, TraceOptions, TraceResult } from '../../src/workers/trace-order.js';
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { Collector } from '../helpers/collector.js';
 
 const config = parseConfig({ log: { level: 'silent' } });
 

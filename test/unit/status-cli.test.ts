@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EXIT, type ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/main.js';
@@ -7,17 +6,7 @@ import { runStatusCommand } from '../../src/cli/status.js';
 import { duration, summaryLines } from '../../src/cli/status-format.js';
 import { parseConfig } from '../../src/core/config.js';
 import type { AccountStatus, StatusReport } from '../../src/workers/status-report.js';
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { Collector } from '../helpers/collector.js';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/common.js';
@@ -11,17 +10,7 @@ import type { CliIo } from '../../src/cli/output.js';
 import { registerSyncCommand } from '../../src/cli/sync.js';
 import type { SyncOnceOptions } from '../../src/workers/sync-once.js';
 import { type SyncSummary, summarizeSync } from '../../src/workers/sync-summary.js';
-
-class Collector extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
+import { Collector } from '../helpers/collector.js';
 
 let dir: string;
 let config: string;
