@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     layout: { type: 'string', default: '4x64' },
     'max-batch': { type: 'string', default: '2000' },
     accounts: { type: 'string', default: '6' },
+    'order-stock': { type: 'string', default: 'on' },
   },
 });
 const ORDERS = Number(args.orders);
@@ -62,6 +63,7 @@ const ROUNDS = Number(args.rounds);
 const [DATABASES, TABLES] = args.layout.split('x').map(Number) as [number, number];
 const MAX_BATCH = Number(args['max-batch']);
 const ACCOUNTS = Number(args.accounts);
+const ORDER_STOCK = args['order-stock'] !== 'off';
 const GOAL = 0.7;
 const SERVICES = fileURLToPath(new URL('../scripts/services.sh', import.meta.url));
 
@@ -69,6 +71,7 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
   const run = randomBytes(4).toString('hex');
   const config: Config = testConfig({
     shards: { databases: DATABASES, tablesPerDatabase: TABLES },
+    orderStock: { enabled: ORDER_STOCK },
     kafka: {
       ordersTopic: `tradectl.bench.${run}.orders`,
       dlqTopic: `tradectl.bench.${run}.dlq`,
@@ -98,7 +101,9 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
   const bus = createKafkaBus({ config: config.kafka, dlq, logger });
   await bus.start();
   const fetchedAt = new Date().toISOString();
-  for (const chunk of batches(orders, 1000)) {
+  // Large publishes, so each partition's stored batches are large: the mock broker serves one
+  // stored batch per partition per fetch (DESIGN.md), where a real broker serves up to 1 MiB.
+  for (const chunk of batches(orders, 12_000)) {
     await bus.publish(chunk.map((order) => createEnvelope(order, fetchedAt)));
   }
   return {

@@ -157,8 +157,12 @@ export const configSchema = z
         heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(3000),
         /** Longest a fetch waits on idle partitions before returning empty. */
         maxWaitTimeMs: z.number().int().min(0).max(60_000).default(500),
-        /** Partitions one consumer processes at once; each partition stays in order. */
-        partitionsConsumedConcurrently: z.number().int().min(1).max(256).default(4),
+        /**
+         * Partitions one consumer processes at once; each partition stays in order. The sink writes
+         * the batches of the partitions at hand together (group commit), so keep it at or above the
+         * partitions one worker owns.
+         */
+        partitionsConsumedConcurrently: z.number().int().min(1).max(256).default(16),
         /** Consumer group of the order sink (`tradectl sync` and the worker's sink role share it). */
         sinkGroupId: z
           .string()

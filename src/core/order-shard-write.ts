@@ -220,6 +220,29 @@ async function rollback(connection: PoolConnection): Promise<boolean> {
   }
 }
 
+/** The UpsertResult (order-store.ts) of a batch's per-key outcomes. */
+export function upsertResultOf(outcomes: ReadonlyMap<string, { id: string; outcome: Outcome }>): {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  ids: Map<string, string>;
+  outcomes: Map<string, Outcome>;
+} {
+  const result = {
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    ids: new Map<string, string>(),
+    outcomes: new Map<string, Outcome>(),
+  };
+  for (const [key, { id, outcome }] of outcomes) {
+    result[outcome]++;
+    result.ids.set(key, id);
+    result.outcomes.set(key, outcome);
+  }
+  return result;
+}
+
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));

@@ -5,7 +5,14 @@ import type { MysqlPools } from './mysql-pools.js';
 import { orderKey, type UnifiedOrder } from './order.js';
 import { readStoredOrder } from './order-reads.js';
 import type { StoredOrder } from './order-rows.js';
-import { chunks, type Outcome, type PendingOrder, run, writeShard } from './order-shard-write.js';
+import {
+  chunks,
+  type Outcome,
+  type PendingOrder,
+  run,
+  upsertResultOf,
+  writeShard,
+} from './order-shard-write.js';
 import type { StockIntentOptions } from './order-stock/intent-writes.js';
 import { multiRowInsert, type OrderKey } from './order-store-sql.js';
 import { type ShardLocation, ShardRouter } from './shard-router.js';
@@ -13,6 +20,7 @@ import { forEachShardTransaction } from './shard-workers.js';
 import type { Instant } from './time.js';
 
 export type { StoredOrder } from './order-rows.js';
+export type { Outcome } from './order-shard-write.js';
 
 export interface OrderStoreOptions {
   pools: MysqlPools;
@@ -50,6 +58,8 @@ export interface UpsertResult {
   unchanged: number;
   /** orderKey (platform:account:platformOrderId) -> the order's id, for every order of the batch. */
   ids: Map<string, string>;
+  /** orderKey -> what happened to it, so a caller writing many accounts at once can count each. */
+  outcomes: Map<string, Outcome>;
 }
 
 export interface PlatformKeyLookup extends OrderKey {
@@ -135,11 +145,7 @@ export function createOrderStore(options: OrderStoreOptions): OrderStore {
           }
         },
       );
-      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, ids: new Map() };
-      for (const [key, { id, outcome }] of outcomes) {
-        result[outcome]++;
-        result.ids.set(key, id);
-      }
+      const result = upsertResultOf(outcomes);
       if (outcomes.size > 0) {
         await writeLocator([...outcomes.values()].map(({ id, userId }) => [id, userId] as [string, string]));
       }

@@ -1,4 +1,4 @@
-import { forEachBounded } from '../core/bounded-concurrency.js';
+import { groupCommit } from '../core/bus/group-commit.js';
 import type { BatchHandler, BusBatch, BusMessage } from '../core/bus/order-bus.js';
 import { isTradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -8,8 +8,9 @@ import type { OrderStore, UpsertResult } from '../core/order-store.js';
 /**
  * The order sink: the OrderBus handler that stores order envelopes in the shards.
  *
- *   batch -> storable? (else DLQ) -> newest version per key -> upsertBatch per account
- *         -> stock hook -> resolve (the bus then acknowledges the batch)
+ *   batches of the partitions at hand (group commit) -> storable? (else DLQ)
+ *         -> newest version per key -> ONE upsertBatch -> stock hook
+ *         -> resolve (the bus then acknowledges each batch)
  *
  * - The bus already quarantined messages that do not decode into a valid envelope. The sink
  *   quarantines what decodes but can never be stored: a key that is not its order's key, and
@@ -20,9 +21,9 @@ import type { OrderStore, UpsertResult } from '../core/order-store.js';
  *   versioned upsert makes the repeat harmless. Nothing goes to the DLQ for them.
  * - Counters move only when the handler succeeds, so a retried batch is not counted twice.
  *
- * The batch is written per account (one upsertBatch each, a few at once) because the store
- * reports inserted/updated/unchanged per call, and the sync summary shows them per account. An
- * account's orders share one user and therefore one shard, so this costs no extra transaction.
+ * Everything at hand goes to the store in one call: each call costs a transaction per shard and
+ * a few round trips whatever its size, so fewer, larger calls are what makes the sink fast. The
+ * store reports each order's outcome, which is how the counters stay per account.
  */
 
 /** An order as stored by this batch: its id and the version written (or found newer). */
@@ -45,8 +46,8 @@ export interface OrderSinkOptions {
   logger: Logger;
   /** Deducts stock for new order lines (see StockDeductionHook). Default: none. */
   deductStockForNewLines?: StockDeductionHook | undefined;
-  /** Accounts of one batch written at once. Default 4. */
-  concurrency?: number;
+  /** Messages per store call at most when partitions' batches are written together. Default 5,000. */
+  maxMessagesPerWrite?: number;
 }
 
 /** What the sink did for one account (or in total). */
@@ -76,7 +77,6 @@ export function emptyCounters(): SinkCounters {
 
 export function createOrderSink(options: OrderSinkOptions): OrderSink {
   const { store } = options;
-  const concurrency = options.concurrency ?? 4;
   const logger = options.logger.child({ component: 'order-sink' });
   const totals = emptyCounters();
   const accounts = new Map<string, SinkCounters>();
@@ -116,30 +116,20 @@ export function createOrderSink(options: OrderSinkOptions): OrderSink {
       countersOf(kept.envelope.platform, kept.envelope.account).superseded += messages.length - 1;
     }
 
-    const groups = new Map<string, UnifiedOrder[]>();
-    for (const message of newest.values()) {
-      const { platform, account } = message.envelope;
-      const key = `${platform}:${account}`;
-      const group = groups.get(key);
-      if (group) group.push(message.envelope.order);
-      else groups.set(key, [message.envelope.order]);
-    }
+    const orders = [...newest.values()].map((message) => message.envelope.order);
     const stored: SinkStoredOrder[] = [];
-    await forEachBounded([...groups.values()], concurrency, async (orders) => {
-      const first = orders[0]!;
-      const outcome = await upsertIsolating(orders);
-      const counters = countersOf(first.platform, first.account);
-      counters.inserted += outcome.result.inserted;
-      counters.updated += outcome.result.updated;
-      counters.unchanged += outcome.result.unchanged;
-      for (const order of orders) {
-        const id = outcome.result.ids.get(orderKey(order));
-        if (id !== undefined) stored.push({ id, order });
-      }
-      for (const { order, reason } of outcome.refused) {
-        for (const message of byKey.get(orderKey(order)) ?? []) poison.push({ message, reason });
-      }
-    });
+    const outcome = await upsertIsolating(orders);
+    for (const order of orders) {
+      const key = orderKey(order);
+      const id = outcome.result.ids.get(key);
+      const what = outcome.result.outcomes.get(key);
+      if (id === undefined || what === undefined) continue;
+      stored.push({ id, order });
+      countersOf(order.platform, order.account)[what]++;
+    }
+    for (const { order, reason } of outcome.refused) {
+      for (const message of byKey.get(orderKey(order)) ?? []) poison.push({ message, reason });
+    }
 
     if (poison.length > 0) {
       await batch.deadLetter(poison);
@@ -193,7 +183,8 @@ export function createOrderSink(options: OrderSinkOptions): OrderSink {
   }
 
   return {
-    handler: handle,
+    // Batches of partitions handled at once are written together (group-commit.ts).
+    handler: groupCommit(handle, { maxMessages: options.maxMessagesPerWrite ?? 5000 }),
     totals: () => ({ ...totals }),
     byAccount: () => new Map([...accounts].map(([key, counters]) => [key, { ...counters }])),
   };
@@ -217,7 +208,7 @@ function isRecordDataError(error: unknown): error is Error {
 }
 
 function emptyResult(): UpsertResult {
-  return { inserted: 0, updated: 0, unchanged: 0, ids: new Map() };
+  return { inserted: 0, updated: 0, unchanged: 0, ids: new Map(), outcomes: new Map() };
 }
 
 function mergeResults(a: UpsertResult, b: UpsertResult): UpsertResult {
@@ -226,6 +217,7 @@ function mergeResults(a: UpsertResult, b: UpsertResult): UpsertResult {
     updated: a.updated + b.updated,
     unchanged: a.unchanged + b.unchanged,
     ids: new Map([...a.ids, ...b.ids]),
+    outcomes: new Map([...a.outcomes, ...b.outcomes]),
   };
 }
 

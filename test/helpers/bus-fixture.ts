@@ -22,6 +22,8 @@ export interface BusUnderTest {
   bus: OrderBus;
   /** Topic name on Kafka, null inline. */
   topic: string | null;
+  /** Partition count of the orders topic on Kafka; null inline. */
+  partitions: number | null;
   /**
    * Messages the transport holds durably: on Kafka, the orders topic's high watermarks; inline,
    * the messages whose handler finished (the inline bus's definition of a durable hand-off).
@@ -80,11 +82,13 @@ export const kafkaFactory: BusFactory = {
       logLevel: logLevel.NOTHING,
     }).admin();
     await admin.connect();
+    const metadata = await admin.fetchTopicMetadata({ topics: [kafkaConfig.ordersTopic] });
     const sumHigh = async (topic: string) =>
       (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
     return {
       bus,
       topic: kafkaConfig.ordersTopic,
+      partitions: metadata.topics[0]?.partitions.length ?? 0,
       durableCount: () => sumHigh(kafkaConfig.ordersTopic),
       async acknowledged(groupId) {
         const [offsets] = await admin.fetchOffsets({ groupId, topics: [kafkaConfig.ordersTopic] });
@@ -109,6 +113,7 @@ export const inlineFactory: BusFactory = {
     return {
       bus,
       topic: null,
+      partitions: null,
       durableCount: async (handlerFinished) => handlerFinished,
       acknowledged: async (_groupId, published) => published - (bus.stats().lag ?? 0),
       dlqTopicMessages: async () => null,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterQueue } from '../../src/core/bus/dlq.js';
 import { encodeEnvelope, envelopeKey, type OrderEnvelope } from '../../src/core/bus/envelope.js';
+import { partitionOfKey } from '../../src/core/bus/kafka-partitions.js';
 import type { BatchHandler, RawMessage } from '../../src/core/bus/order-bus.js';
 import {
   type BusFactory,
@@ -48,10 +49,18 @@ describe.each<BusFactory>([kafkaFactory, inlineFactory])('OrderBus conformance: 
     const envelopes = versionedEnvelopes(tag(), 50, 8);
     const { seen, record, total } = recorder();
     const groupId = `g-${tag()}`;
+    const partitionOf = t.partitions === null ? null : partitionOfKey(t.partitions);
+    let misplaced = 0;
     const consumer = await t.bus.consume({
       groupId,
       maxBatchMessages: 37,
-      handler: async (batch) => record(batch.messages),
+      handler: async (batch) => {
+        record(batch.messages);
+        // Produce requests are sized per partition on this mapping (kafka-partitions.ts).
+        for (const message of batch.messages) {
+          if (partitionOf && message.source?.partition !== partitionOf(message.key)) misplaced++;
+        }
+      },
     });
     for (let index = 0; index < envelopes.length; index += 100) {
       await t.bus.publish(envelopes.slice(index, index + 100));
@@ -64,6 +73,8 @@ describe.each<BusFactory>([kafkaFactory, inlineFactory])('OrderBus conformance: 
     await consumer.stop();
     expect(total()).toBe(envelopes.length);
     expect(seen).toEqual(expectedByKey(envelopes));
+    expect(misplaced).toBe(0);
+    if (t.partitions !== null) expect(t.partitions).toBeGreaterThan(1);
     expect(t.bus.stats()).toMatchObject({
       published: envelopes.length,
       consumed: envelopes.length,

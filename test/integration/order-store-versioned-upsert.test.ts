@@ -17,13 +17,23 @@ let fixture: StoreFixture;
 let store: OrderStore;
 let orders: UnifiedOrder[];
 
-async function upsertAll(batchOrders: readonly UnifiedOrder[]): Promise<Omit<UpsertResult, 'ids'>> {
+async function upsertAll(
+  batchOrders: readonly UnifiedOrder[],
+): Promise<Omit<UpsertResult, 'ids' | 'outcomes'>> {
   const total = { inserted: 0, updated: 0, unchanged: 0 };
   for (let index = 0; index < batchOrders.length; index += BATCH) {
     const result = await store.upsertBatch(batchOrders.slice(index, index + BATCH));
     total.inserted += result.inserted;
     total.updated += result.updated;
     total.unchanged += result.unchanged;
+    // The per-key outcomes (how the sink counts per account) agree with the totals.
+    const tally = { inserted: 0, updated: 0, unchanged: 0 };
+    for (const outcome of result.outcomes.values()) tally[outcome]++;
+    expect(tally).toEqual({
+      inserted: result.inserted,
+      updated: result.updated,
+      unchanged: result.unchanged,
+    });
   }
   return total;
 }

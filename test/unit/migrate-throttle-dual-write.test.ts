@@ -91,6 +91,7 @@ function fakeStore(ids: Map<string, string>, calls: string[]): OrderStore {
         updated: 0,
         unchanged: 0,
         ids: new Map(orders.map((o) => [orderKey(o), ids.get(orderKey(o))!])),
+        outcomes: new Map(orders.map((o) => [orderKey(o), 'inserted' as const])),
       };
     },
     getById: async () => null,

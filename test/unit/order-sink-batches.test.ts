@@ -27,17 +27,28 @@ function fakeStore(options: { refuse?: (order: UnifiedOrder) => boolean; failTim
       if (orders.some((order) => options.refuse?.(order))) {
         throw new ValidationError('invalid order row', [{ path: 'order.total', message: 'out of range' }]);
       }
-      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, ids: new Map() };
+      const result: UpsertResult = {
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        ids: new Map(),
+        outcomes: new Map(),
+      };
       for (const order of orders) {
         const key = orderKey(order);
         const seen = stored.get(key);
         if (!seen) {
           stored.set(key, { id: String(nextId++), updatedAt: order.updatedAt });
           result.inserted++;
+          result.outcomes.set(key, 'inserted');
         } else if (order.updatedAt > seen.updatedAt) {
           seen.updatedAt = order.updatedAt;
           result.updated++;
-        } else result.unchanged++;
+          result.outcomes.set(key, 'updated');
+        } else {
+          result.unchanged++;
+          result.outcomes.set(key, 'unchanged');
+        }
         result.ids.set(key, stored.get(key)!.id);
       }
       return result;
@@ -147,5 +158,18 @@ describe('order sink', () => {
         [store.stored.get(orderKey(c!))!.id, c!.platformOrderId],
       ].sort(),
     );
+  });
+
+  it('writes batches handed over together in one store call, quarantining through the batch each came from', async () => {
+    const store = fakeStore();
+    const sink = createOrderSink({ store, logger: silentLogger() });
+    const first = batchOf([message(a!), message(b!, 'shopify:us:not-b')]);
+    const second = batchOf([message(c!)]);
+    await Promise.all([sink.handler(first.batch), sink.handler(second.batch)]);
+    expect(store.calls).toEqual([2]);
+    expect(first.deadLettered.map((entry) => entry.message.key)).toEqual(['shopify:us:not-b']);
+    expect(second.deadLettered).toEqual([]);
+    expect(sink.byAccount().get('shopify:us')).toMatchObject({ received: 2, inserted: 1, deadLettered: 1 });
+    expect(sink.byAccount().get('shopify:eu')).toMatchObject({ received: 1, inserted: 1 });
   });
 });

@@ -7,6 +7,7 @@ import type { DeadLetterInput, DeadLetterQueue } from './dlq.js';
 import { encodeEnvelope, envelopeKey } from './envelope.js';
 import { REPLAY_OF_HEADER, startKafkaConsumer } from './kafka-consumer.js';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.js';
+import { partitionOfKey } from './kafka-partitions.js';
 import { ensureTopics } from './kafka-topics.js';
 import type { BusConsumer, BusStats, OrderBus, RawMessage } from './order-bus.js';
 
@@ -29,9 +30,10 @@ export interface KafkaBusOptions {
   /** Backoff between attempts of a failing handler. */
   retry?: RetryBackoff;
   /**
-   * Largest produce request, in messages and in bytes before compression, so that even a request
-   * whose keys all hash to one partition stays below Kafka's default 1 MiB record batch limit
-   * (`message.max.bytes`). Fewer, larger requests matter: the idempotent producer sends one
+   * Largest record batch of one partition in a produce request, in messages and in bytes before
+   * compression, so it stays below Kafka's default 1 MiB record batch limit (`message.max.bytes`)
+   * whatever the compression achieves. A request carries one batch per partition, so it holds up
+   * to partitions x these. Fewer, larger requests matter: the idempotent producer sends one
    * request at a time, and the local mock broker serves one stored batch per partition per fetch.
    * Defaults 1000 messages and 900 KiB.
    */
@@ -62,6 +64,8 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
+  // Partition count of the orders topic, known after start (0: unknown, chunk per request).
+  let ordersPartitions = 0;
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   let stopped = false;
@@ -72,7 +76,7 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
       const admin = kafka.admin();
       try {
         await admin.connect();
-        await ensureTopics(
+        const partitions = await ensureTopics(
           admin,
           [
             { topic: config.ordersTopic, numPartitions: config.partitions },
@@ -80,6 +84,7 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
           ],
           logger,
         );
+        ordersPartitions = partitions.get(config.ordersTopic) ?? 0;
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -107,7 +112,8 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
   async function publishRaw(messages: readonly RawMessage[]): Promise<void> {
     await start();
     // Requests go one after another: one publish's messages keep their order per key.
-    for (const chunk of chunks(messages, maxMessages, maxBytes)) {
+    const partitionOf = partitionOfKey(ordersPartitions);
+    for (const chunk of chunks(messages, { maxMessages, maxBytes, partitionOf })) {
       await send(
         config.ordersTopic,
         chunk.map((message) => ({
@@ -196,22 +202,33 @@ export function createKafkaBus(options: KafkaBusOptions): OrderBus {
   };
 }
 
-function* chunks(
+/**
+ * Cuts messages into produce requests, in order, so that no partition's part of a request
+ * exceeds `maxMessages` or `maxBytes` (uncompressed key + value).
+ */
+export function* chunks(
   messages: readonly RawMessage[],
-  maxMessages: number,
-  maxBytes: number,
+  limits: { maxMessages: number; maxBytes: number; partitionOf: (key: string) => number },
 ): Generator<RawMessage[]> {
   let chunk: RawMessage[] = [];
-  let bytes = 0;
+  const perPartition = new Map<number, { messages: number; bytes: number }>();
   for (const message of messages) {
     const size = message.value.length + message.key.length;
-    if (chunk.length > 0 && (chunk.length >= maxMessages || bytes + size > maxBytes)) {
+    const partition = limits.partitionOf(message.key);
+    let load = perPartition.get(partition);
+    if (load && (load.messages >= limits.maxMessages || load.bytes + size > limits.maxBytes)) {
       yield chunk;
       chunk = [];
-      bytes = 0;
+      perPartition.clear();
+      load = undefined;
+    }
+    if (!load) {
+      load = { messages: 0, bytes: 0 };
+      perPartition.set(partition, load);
     }
     chunk.push(message);
-    bytes += size;
+    load.messages++;
+    load.bytes += size;
   }
   if (chunk.length > 0) yield chunk;
 }

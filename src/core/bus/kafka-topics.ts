@@ -8,7 +8,7 @@ export interface TopicSpec {
 }
 
 /**
- * Creates the topics that are missing, at start-up. Existing topics are never altered: adding
+ * Creates the topics that are missing, at start-up, and returns each topic's partition count. Existing topics are never altered: adding
  * partitions would move keys to other partitions and break per-order ordering, so a topic with
  * fewer partitions than configured is only reported.
  *
@@ -16,7 +16,12 @@ export interface TopicSpec {
  * the topics' metadata makes it auto-create them (with its own partition count; the topics the
  * local services script pre-creates have the right counts).
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], logger: Logger): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  logger: Logger,
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((spec) => !existing.has(spec.topic));
@@ -35,8 +40,8 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], lo
     // Also what triggers auto-creation on a broker without CreateTopics.
     const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
     for (const spec of specs) {
-      const found = metadata.topics.find((topic) => topic.name === spec.topic);
-      const partitions = found?.partitions.length ?? 0;
+      const partitions = metadata.topics.find((topic) => topic.name === spec.topic)?.partitions.length ?? 0;
+      found.set(spec.topic, partitions);
       if (partitions < spec.numPartitions) {
         logger.warn(
           { topic: spec.topic, partitions, configured: spec.numPartitions },
@@ -47,4 +52,5 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], lo
   } catch (error) {
     throw busUnavailable('ensuring kafka topics', error);
   }
+  return found;
 }

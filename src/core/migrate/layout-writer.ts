@@ -3,7 +3,14 @@ import { forEachBounded } from '../bounded-concurrency.js';
 import { classifyMysqlError } from '../mysql-errors.js';
 import type { MysqlPools } from '../mysql-pools.js';
 import { orderKey } from '../order.js';
-import { chunks, type Outcome, type PendingOrder, run, writeShard } from '../order-shard-write.js';
+import {
+  chunks,
+  type Outcome,
+  type PendingOrder,
+  run,
+  upsertResultOf,
+  writeShard,
+} from '../order-shard-write.js';
 import type { StockIntentOptions } from '../order-stock/intent-writes.js';
 import type { UpsertResult } from '../order-store.js';
 import { multiRowInsert } from '../order-store-sql.js';
@@ -81,11 +88,7 @@ export function createLayoutWriter(options: LayoutWriterOptions): LayoutWriter {
           outcomes.set(item.key, { ...written.get(item.key)!, userId: item.order.userId });
       },
     );
-    const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, ids: new Map() };
-    for (const [key, { id, outcome }] of outcomes) {
-      result[outcome]++;
-      result.ids.set(key, id);
-    }
+    const result: UpsertResult = upsertResultOf(outcomes);
     if (options.writeLocator && outcomes.size > 0) {
       // Sorted by id, as the store does: concurrent writers then take the locator's locks in one order.
       const rows = [...outcomes.values()]
