@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { Platform } from '../core/platforms.js';
 import { laterPosition, type OrderPosition, type SyncWindow } from '../core/sync-window.js';
 import type { Instant } from '../core/time.js';
+import type { HandedOffVersions } from './handed-off-versions.js';
 import { HandoffTracker } from './handoff-tracker.js';
 import { rejectedEntry } from './sync-result.js';
 
@@ -49,6 +50,8 @@ export interface HandOffChunkInput {
   onPage(page: { orders: number; rejected: number }): void;
   /** After each publish resolved: orders durably handed off. */
   onPublished(count: number): void;
+  /** Versions this process handed off before: not published again (handed-off-versions.ts). */
+  handedOff?: HandedOffVersions | undefined;
 }
 
 export async function handOffChunk(input: HandOffChunkInput): Promise<ChunkListing> {
@@ -57,6 +60,7 @@ export async function handOffChunk(input: HandOffChunkInput): Promise<ChunkListi
   const tracker = new HandoffTracker(input.maxInFlight);
   const listing: ChunkListing = { orders: 0, rejected: 0, pages: 0, passes: 0, high: null };
   const seen = new Set<string>();
+  const accountKey = `${input.platform}:${input.account}`;
   let total: number | undefined;
   let anonymousRejects = 0;
   while (listing.passes < maxPasses) {
@@ -74,9 +78,16 @@ export async function handOffChunk(input: HandOffChunkInput): Promise<ChunkListi
       if (page.total !== undefined) total = Math.max(total ?? 0, page.total);
       if (page.orders.length > 0) {
         const fetchedAt = input.now();
-        const count = page.orders.length;
-        const envelopes = page.orders.map((order) => createEnvelope(order, fetchedAt));
-        tracker.add(input.bus.publish(envelopes).then(() => input.onPublished(count)));
+        const fresh = input.handedOff ? input.handedOff.fresh(accountKey, page.orders) : page.orders;
+        if (fresh.length > 0) {
+          const envelopes = fresh.map((order) => createEnvelope(order, fetchedAt));
+          tracker.add(
+            input.bus.publish(envelopes).then(() => {
+              input.handedOff?.handedOff(accountKey, fresh);
+              input.onPublished(fresh.length);
+            }),
+          );
+        }
         for (const order of page.orders) {
           listing.high = laterPosition(listing.high, order);
           // Ids are only kept where the platform reports a total to compare them with.

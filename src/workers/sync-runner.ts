@@ -10,6 +10,7 @@ import type { RuntimeStateWriter } from '../core/runtime-state.js';
 import { checkpointAfter, planWindows, type SyncTiming, type SyncWindow } from '../core/sync-window.js';
 import type { SyncWindowLog } from '../core/sync-window-log.js';
 import { fromEpochMs, type Instant } from '../core/time.js';
+import { HandedOffVersions } from './handed-off-versions.js';
 import { RunReporter } from './run-reporter.js';
 import { handOffChunk } from './sync-chunk.js';
 import { type AccountSyncResult, emptyResult, type SyncProgress, summarizeError } from './sync-result.js';
@@ -72,6 +73,8 @@ export class SyncRunner {
   readonly #clock: () => number;
   // Breakers whose state changes are already reported (each once, for the runner's lifetime).
   readonly #observed = new WeakSet<object>();
+  // Versions handed off by this runner, so re-read lookbacks are not published again.
+  readonly #handedOff = new HandedOffVersions();
 
   constructor(options: SyncRunnerOptions) {
     this.#o = options;
@@ -121,6 +124,7 @@ export class SyncRunner {
         until: input.until,
       });
       result.window = { from: plan.from, to: plan.to };
+      this.#handedOff.forgetBefore(`${platform}:${account}`, plan.from);
       result.chunks = plan.chunks.length;
       if (plan.clamped)
         logger.info({ to: plan.to }, '--until is later than now minus the safety lag: pulled back');
@@ -209,6 +213,7 @@ export class SyncRunner {
       onPublished: (count) => {
         result.published += count;
       },
+      handedOff: this.#handedOff,
     });
     // The fenced write is what really protects the checkpoint; this only fails earlier.
     lease.assertHeld();

@@ -33,10 +33,16 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** Config sections replaced whole, except `sync` and `kafka`, whose keys are merged in. */
+export type WorldConfigLayer = Record<string, unknown> & {
+  sync?: Record<string, unknown>;
+  kafka?: Record<string, unknown>;
+};
+
 export async function createWorld(
   via: 'inline' | 'kafka',
   sandboxOptions: SandboxOptions,
-  raw: object = {},
+  raw: WorldConfigLayer = {},
 ): Promise<World> {
   // The worker syncs every second, each run a few requests per account: the accounts get a limit
   // of 20/s (the config knob a user has), and the sandbox's list buckets room above it.
@@ -67,8 +73,11 @@ export async function createWorld(
       sinkGroupId: `${prefix}-sink`,
     },
     accounts: sandboxAccounts(sandbox, () => ({ limits: { ratePerSecond: 20, burst: 20 } })),
-    ...raw,
   };
+  Object.assign(layer, raw, {
+    sync: { ...layer.sync, ...raw.sync },
+    kafka: { ...layer.kafka, ...raw.kafka },
+  });
   await writeFile(file, JSON.stringify(layer));
   const env = {
     TRADECTL_MYSQL_URL: MYSQL_URL,

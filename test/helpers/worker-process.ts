@@ -5,7 +5,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** `tradectl <args>` as its own Node process (through tsx), the way a container runs it. */
+/**
+ * `tradectl <args>` as its own Node process, the way a container runs it: through tsx, or with
+ * `built` the compiled dist/ (what the image runs; needs `npm run build`), whose memory is then
+ * the product's own and not tsx's.
+ */
 export interface CliProcess {
   child: ChildProcessWithoutNullStreams;
   /** The next stdout line parsed as JSON (the worker's `--json` events); rejects if it exits first. */
@@ -18,8 +22,13 @@ export interface CliProcess {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tradectl.ts', ...args], {
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { built?: boolean; nodeOptions?: readonly string[] } = {},
+): CliProcess {
+  const entry = options.built ? ['dist/bin/tradectl.js'] : ['--import', 'tsx', 'bin/tradectl.ts'];
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

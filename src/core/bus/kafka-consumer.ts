@@ -1,4 +1,4 @@
-import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import {
@@ -52,24 +52,6 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
   const logger = deps.logger.child({ groupId: options.groupId });
   const stopping = new AbortController();
   const abandon = new AbortController();
-  const consumer = deps.kafka.consumer({
-    groupId: options.groupId,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: config.heartbeatIntervalMs,
-    maxWaitTimeInMs: config.maxWaitTimeMs,
-    allowAutoTopicCreation: false,
-  });
-  consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    // Partitions may have moved: lag of partitions this member no longer owns is not ours to report.
-    lag.clear();
-    logger.info(
-      { memberId: event.payload.memberId, partitions: event.payload.memberAssignment[topic] ?? [] },
-      'joined consumer group',
-    );
-  });
-  consumer.on(consumer.events.CRASH, (event) => {
-    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
-  });
 
   const partitionLoggers = new Map<number, Logger>();
   const partitionLogger = (partition: number): Logger => {
@@ -124,22 +106,70 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     }
   }
 
-  try {
-    await consumer.connect();
-    // A new group starts at the beginning: orders published before the sink first ran are not skipped.
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      // With a threshold of one resolved offset, commitOffsetsIfNecessary commits after every chunk.
-      autoCommitThreshold: 1,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      eachBatch,
+  // kafkajs restarts a crashed consumer by itself only after retriable errors; after any other
+  // (a broker answering a protocol error mid-rebalance, seen on the local mock) it disconnects
+  // for good, and the process would keep running without a sink. A new member replaces it.
+  let consumer: Consumer | undefined;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const onCrash = (restart: boolean, error: unknown) => {
+    logger.error({ err: error, restart }, 'kafka consumer crashed');
+    if (restart || stopping.signal.aborted) return;
+    const wait = Math.min(30_000, 1000 * 2 ** Math.min(restarts++, 5));
+    logger.warn({ retryInMs: wait }, 'starting a new kafka consumer in place of the crashed one');
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping.signal.aborted) return;
+      startMember().then(
+        () => {
+          restarts = 0;
+        },
+        (failure: unknown) => onCrash(false, failure),
+      );
+    }, wait);
+  };
+
+  async function startMember(): Promise<Consumer> {
+    const member = deps.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      maxWaitTimeInMs: config.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
     });
-  } catch (error) {
-    await consumer.disconnect().catch(() => undefined);
-    throw error;
+    // Only the newest member's crash counts; a replaced one may still report its own.
+    consumer = member;
+    member.on(member.events.GROUP_JOIN, (event) => {
+      // Partitions may have moved: lag of partitions this member no longer owns is not ours to report.
+      lag.clear();
+      logger.info(
+        { memberId: event.payload.memberId, partitions: event.payload.memberAssignment[topic] ?? [] },
+        'joined consumer group',
+      );
+    });
+    member.on(member.events.CRASH, (event) => {
+      if (member === consumer) onCrash(event.payload.restart, event.payload.error);
+    });
+    try {
+      await member.connect();
+      // A new group starts at the beginning: orders published before the sink first ran are not skipped.
+      await member.subscribe({ topics: [topic], fromBeginning: true });
+      await member.run({
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        // With a threshold of one resolved offset, commitOffsetsIfNecessary commits after every chunk.
+        autoCommitThreshold: 1,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        eachBatch,
+      });
+    } catch (error) {
+      await member.disconnect().catch(() => undefined);
+      throw error;
+    }
+    return member;
   }
+
+  await startMember();
 
   let stopped: Promise<void> | undefined;
   return {
@@ -147,8 +177,9 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     stop() {
       stopped ??= (async () => {
         stopping.abort();
+        clearTimeout(restartTimer);
         // disconnect waits for running batches, commits what they resolved and leaves the group.
-        const disconnected = consumer.disconnect().then(
+        const disconnected = (consumer?.disconnect() ?? Promise.resolve()).then(
           () => 'done' as const,
           (error: unknown) => {
             logger.warn({ err: error }, 'kafka consumer did not disconnect cleanly');
