@@ -19,9 +19,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { RowDataPacket } from 'mysql2/promise';
-import { routerForConfig } from '../src/core/shard-admin.js';
-import { createWorld, type World } from '../test/helpers/worker-fixture.js';
+import { createWorld, overlappingSyncWindows } from '../test/helpers/worker-fixture.js';
 import {
   freshTopics,
   RssSampler,
@@ -48,30 +46,6 @@ const KILLS = Number(args.kills);
 const UPDATES = Number(args.updates);
 const PHASE_MS = Number(args['phase-seconds']) * 1000;
 const FAULTS = { error5xx: 0.03, rate429: 0.02, drop: 0.01, paginationMutation: 0.05 };
-
-async function overlappingWindows(world: World): Promise<string[]> {
-  const router = routerForConfig(world.config);
-  const [rows] = await world.pools
-    .meta()
-    .query<RowDataPacket[]>(
-      `SELECT platform, account, fencing_token, started_at, finished_at FROM \`${router.metaDatabaseName}\`.\`sync_windows\` ORDER BY platform, account, started_at`,
-    );
-  const found: string[] = [];
-  const last = new Map<string, { token: string; finished: number }>();
-  for (const row of rows) {
-    const key = `${row.platform}:${row.account}`;
-    const started = Date.parse(`${String(row.started_at).replace(' ', 'T')}Z`);
-    const finished = Date.parse(`${String(row.finished_at).replace(' ', 'T')}Z`);
-    const token = String(row.fencing_token);
-    const previous = last.get(key);
-    if (previous && previous.token !== token && started < previous.finished) {
-      found.push(`${key}: token ${token} started before token ${previous.token} finished`);
-    }
-    if (!previous || previous.token !== token || finished > previous.finished)
-      last.set(key, { token, finished });
-  }
-  return found;
-}
 
 async function main(): Promise<void> {
   requireBuild();
@@ -116,7 +90,7 @@ async function main(): Promise<void> {
       victim.process.signal('SIGKILL');
       await victim.process.exited();
       rss.forget('a');
-      const stored = (await world.compare()).stored;
+      const stored = await world.storedCount();
       console.log(
         `${elapsed()}: SIGKILL ${index + 1} of worker a at ${(at / 1000).toFixed(1)} s (${stored} orders stored); restarting`,
       );
@@ -139,7 +113,7 @@ async function main(): Promise<void> {
           `0 missing, 0 extra, 0 differing field for field`,
       );
     }
-    const overlaps = await overlappingWindows(world);
+    const overlaps = await overlappingSyncWindows(world);
     if (overlaps.length > 0) failed = true;
     console.log(
       `sync windows of different lease holders overlapping in time: ${overlaps.length}${overlaps.length ? `: ${overlaps.slice(0, 5).join('; ')}` : ''}`,

@@ -2,11 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { RowDataPacket } from 'mysql2/promise';
 import { expect } from 'vitest';
 import { type Config, parseConfig } from '../../src/core/config.js';
 import { MysqlPools } from '../../src/core/mysql-pools.js';
 import { createOrderStore } from '../../src/core/order-store.js';
 import { initShards, routerForConfig } from '../../src/core/shard-admin.js';
+import { fromSqlDateTime, toEpochMs } from '../../src/core/time.js';
 import { listWorkers } from '../../src/core/worker-registry.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { KAFKA_TEST_SETTINGS } from './bus-fixture.js';
@@ -28,6 +30,8 @@ export interface World {
   env: NodeJS.ProcessEnv;
   pools: MysqlPools;
   compare(): Promise<Comparison>;
+  /** Orders of the world's accounts in the store (a COUNT, cheap next to compare()). */
+  storedCount(): Promise<number>;
   /** Polls until the store equals the ground truth; throws with the last comparison after `ms`. */
   converge(ms: number): Promise<Comparison>;
   close(): Promise<void>;
@@ -104,6 +108,20 @@ export async function createWorld(
     env,
     pools,
     compare,
+    async storedCount() {
+      let total = 0;
+      for (const account of config.accounts) {
+        const location = router.route(account.userId);
+        const [rows] = await pools
+          .forDatabase(location.database)
+          .query<RowDataPacket[]>(
+            `SELECT COUNT(*) AS n FROM ${router.qualifiedTable(location, 'orders')} WHERE platform = ? AND account = ?`,
+            [account.platform, account.id],
+          );
+        total += Number(rows[0]!.n);
+      }
+      return total;
+    },
     async converge(ms) {
       const deadline = Date.now() + ms;
       for (;;) {
@@ -186,4 +204,32 @@ export async function terminate(worker: CliProcess, api: string) {
   const seconds = (performance.now() - began) / 1000;
   const stopped = await worker.nextJson();
   return { readyz, exit, seconds, stopped };
+}
+
+/**
+ * Sync windows recorded under different lease fencing tokens that overlap in time, per account:
+ * two processes syncing one account at the same moment. Each token is one lease holding.
+ */
+export async function overlappingSyncWindows(world: World): Promise<string[]> {
+  const router = routerForConfig(world.config);
+  const [rows] = await world.pools
+    .meta()
+    .query<RowDataPacket[]>(
+      `SELECT platform, account, fencing_token, started_at, finished_at FROM \`${router.metaDatabaseName}\`.\`sync_windows\` ORDER BY platform, account, started_at`,
+    );
+  const found: string[] = [];
+  const last = new Map<string, { token: string; finished: number }>();
+  for (const row of rows) {
+    const key = `${row.platform}:${row.account}`;
+    const started = toEpochMs(fromSqlDateTime(row.started_at));
+    const finished = toEpochMs(fromSqlDateTime(row.finished_at));
+    const token = String(row.fencing_token);
+    const previous = last.get(key);
+    if (previous && previous.token !== token && started < previous.finished) {
+      found.push(`${key}: token ${token} started before token ${previous.token} finished`);
+    }
+    if (!previous || previous.token !== token || finished > previous.finished)
+      last.set(key, { token, finished });
+  }
+  return found;
 }
