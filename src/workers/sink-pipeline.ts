@@ -34,6 +34,8 @@ export interface SinkPipeline {
    * `stop()` on shutdown) so intents left by a crash or an outage are swept when no batch comes.
    */
   orderStock: OrderStock | undefined;
+  /** Resolves once the stock drain of the last stored batch finished (call before closing). */
+  settle(): Promise<void>;
 }
 
 /**
@@ -62,10 +64,20 @@ export function createSinkPipeline(deps: SinkPipelineDeps): SinkPipeline {
     logger,
   });
   const dlq = createMysqlDeadLetterQueue({ pools, router });
+  // A batch's stock drain overlaps the next batch's write: its intents committed with the
+  // orders (the outbox), so acknowledging the batch before the drain finished loses nothing; a
+  // crash leaves them pending for the sweep. One drain at a time keeps the sink from running
+  // ahead of Redis. afterCommit never rejects (failures are left to the sweep).
+  let draining: Promise<void> = Promise.resolve();
   const sink = createOrderSink({
     store: timedUpsert(store, deps.observeUpsert),
     logger,
-    deductStockForNewLines: orderStock && ((orders) => orderStock.afterCommit(orders)),
+    deductStockForNewLines:
+      orderStock &&
+      (async (orders) => {
+        await draining;
+        draining = orderStock.afterCommit(orders);
+      }),
   });
-  return { store, dlq, sink, orderStock };
+  return { store, dlq, sink, orderStock, settle: () => draining };
 }

@@ -21,7 +21,7 @@ import { createSyncWindowLog } from '../core/sync-window-log.js';
 import type { Instant } from '../core/time.js';
 import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
 import { waitForConsumerGroup } from './kafka-drain.js';
-import { createSinkPipeline } from './sink-pipeline.js';
+import { createSinkPipeline, type SinkPipeline } from './sink-pipeline.js';
 import { type AccountSyncResult, type SyncProgress, SyncRunner, summarizeError } from './sync-runner.js';
 import { type SyncSummary, summarizeSync } from './sync-summary.js';
 
@@ -84,6 +84,7 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
   let ids: IdGeneratorHandle | undefined;
   let bus: OrderBus | undefined;
   let consumer: BusConsumer | undefined;
+  let pipeline: SinkPipeline | undefined;
   try {
     await redis.connect().catch((error: unknown) => {
       throw new TradectlError('TRADECTL_SYNC_LEASE_FAILED', 'could not connect to Redis (sync leases)', {
@@ -94,7 +95,7 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
     });
     ids = await createIdGenerator({ config, logger, redis, clock: options.clock });
     const generator = ids.generator;
-    const { dlq, sink } = createSinkPipeline({
+    pipeline = createSinkPipeline({
       config,
       logger,
       pools,
@@ -102,6 +103,7 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
       redis,
       nextId: () => generator.next(),
     });
+    const { dlq, sink } = pipeline;
     bus = createOrderBus({ config, dlq, logger, via, retry: options.busRetry });
     // The consumer runs before anything is published: the inline bus hands batches only to a
     // running consumer, and a Kafka consumer joins its group while the first pages are fetched.
@@ -159,6 +161,7 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
     await bus
       ?.stop()
       .catch((error: unknown) => logger.warn({ err: error }, 'order bus did not stop cleanly'));
+    await pipeline?.settle();
     await stopAccountTargets(targets, logger);
     await ids
       ?.close()
