@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { World } from '../../test/helpers/worker-fixture.js';
 import { type CliProcess, startCli } from '../../test/helpers/worker-process.js';
 
 /**
- * `tradectl worker` processes for the worker benchmarks, run from the compiled dist/ as the
- * container runs it (so their memory is the product's, not tsx's), plus a resident-memory
- * sampler reading /proc.
+ * `tradectl worker` processes for the worker benchmarks, run from the compiled dist/ with the
+ * container's Node options, as the image runs it (so their memory is the product's, not tsx's),
+ * plus a resident-memory sampler reading /proc.
  */
 const BUILT = fileURLToPath(new URL('../../dist/bin/tradectl.js', import.meta.url));
 
@@ -38,6 +38,17 @@ export function freshTopics(): {
   return { ordersTopic, dlqTopic, partitionsConsumedConcurrently: 16 };
 }
 
+/**
+ * The Node options the container runs the worker with (the Dockerfile's NODE_OPTIONS, read from
+ * it so the benchmarks cannot drift from the image), e.g. its V8 heap cap.
+ */
+export function containerNodeOptions(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+  const value = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  if (value === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
+  return value.split(/\s+/).filter(Boolean);
+}
+
 export function requireBuild(): void {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run "npm run build" first`);
 }
@@ -50,7 +61,7 @@ export async function startBuiltWorker(
   const roles = options.roles ?? 'sync,sink,api';
   const process = startCli(['worker', '--config', world.file, '--roles', roles, '--json'], world.env, {
     built: true,
-    ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    nodeOptions: [...containerNodeOptions(), ...(options.nodeOptions ?? [])],
   });
   const started = await process.nextJson();
   if (started.event !== 'started') throw new Error(`worker ${name} printed ${JSON.stringify(started)}`);
