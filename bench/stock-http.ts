@@ -7,14 +7,16 @@
  *     keep-alive connections, the load generator), no auth, no Redis;
  *   - both closed loop, 64 in flight: the most each answers (deduct's capacity as a share of it).
  *
- * The API server runs in this process (createHttpApi over a StockService); the load comes from a
+ * The API server runs in this process (createHttpApi over a StockService on an auto-pipelined
+ * client, as the worker's api role builds it: WorkerContext.stockApiRedis); the load comes from a
  * child process (bench/stock-http-load.ts, undici, 64 keep-alive connections), so the two do not
  * share an event loop. Every deduct is a new Idempotency-Key, one unit from a stock of 10^12; the
  * stock is checked after each deduct phase. Also printed: CPU time per request of the server and
  * of the generator (what the machine's load cannot inflate much), and the load average per round.
  *
  *   npx tsx bench/stock-http.ts [rounds=5] [seconds=4] [rate=10000]
- *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase)
+ *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase),
+ *       BENCH_AUTO_PIPELINE (1; 0 runs the API on a plain client, for comparison)
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -56,7 +58,8 @@ interface Result {
   serverCpuUs: number;
 }
 
-const redis = new Redis(REDIS_URL, { db: DB });
+const AUTO_PIPELINE = process.env.BENCH_AUTO_PIPELINE !== '0';
+const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: AUTO_PIPELINE });
 const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
 const api = createHttpApi({
   logger: silentLogger(),
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
   console.log(
     `stock HTTP API, ${ROUNDS} rounds x ${SECONDS} s per phase; open loop at ${RATES.join(', ')}/s, closed loop ` +
       `${IN_FLIGHT} in flight; ${CONNECTIONS} keep-alive connections; Redis db ${DB} appendonly ${aof} ` +
-      `appendfsync ${fsync}; load average ${load()}`,
+      `appendfsync ${fsync}, auto-pipelining ${AUTO_PIPELINE ? 'on' : 'off'}; load average ${load()}`,
   );
   const deduct = {
     path: '/v1/stock/deduct',

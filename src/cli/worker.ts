@@ -5,7 +5,7 @@ import { Worker, type WorkerOptions, type WorkerStartInfo } from '../workers/wor
 import type { WorkerTuning } from '../workers/worker-context.js';
 import { parseRoles, WORKER_ROLES, type WorkerRole } from '../workers/worker-roles.js';
 import { type SignalSource, type SupervisedWorker, superviseWorker } from '../workers/worker-shutdown.js';
-import { WORKER_SUMMARY_HEADERS, workerSummaryCells } from '../workers/worker-summary.js';
+import { describeStock, WORKER_SUMMARY_HEADERS, workerSummaryCells } from '../workers/worker-summary.js';
 import { type CommandContext, type CommonOptions, withCommonOptions } from './common.js';
 import type { ExitCode } from './exit-codes.js';
 import { type CliIo, writeJson, writeLine, writeTable } from './output.js';
@@ -94,9 +94,10 @@ export async function runWorkerCommand(
     ? `; sink: ${report.sink.inserted} new, ${report.sink.updated} updated, ${report.sink.unchanged} unchanged, ` +
       `${report.sink.deadLettered} to the DLQ`
     : '';
+  const stock = report.stock ? `; stock: ${describeStock(report.stock)}` : '';
   writeLine(
     io.stderr,
-    `worker stopped after ${result.signal} (${result.outcome}, ${result.ms} ms)${sink}` +
+    `worker stopped after ${result.signal} (${result.outcome}, ${result.ms} ms)${sink}${stock}` +
       (result.abandoned.length > 0 ? `; abandoned: ${result.abandoned.join(', ')}` : ''),
   );
 }

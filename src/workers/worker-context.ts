@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { BreakerOptions } from '../adapters/resilience/breaker.js';
 import type { RetryPolicy } from '../adapters/resilience/retry.js';
 import type { AdapterManifest } from '../adapters/types.js';
@@ -34,8 +34,8 @@ export interface WorkerTuning {
 /**
  * What the roles of one worker share, opened on first use so a worker runs only what its roles
  * need (an `api`-only worker never opens MySQL pools): the shard router and pools, a Redis
- * connection for leases, ids and rate limits, another for stock (the API's hot path should not
- * queue behind a sync's limiter calls), the order bus and the dead letter queue.
+ * connection for leases, ids and rate limits, one for the stock loops (ledger drain, sweeper,
+ * push), one for the stock API, the order bus and the dead letter queue.
  */
 export class WorkerContext {
   readonly config: Config;
@@ -49,6 +49,8 @@ export class WorkerContext {
   #redis: Promise<Redis> | undefined;
   #stockRedis: Promise<Redis> | undefined;
   #stock: Promise<StockService> | undefined;
+  #apiRedis: Promise<Redis> | undefined;
+  #apiStock: Promise<StockService> | undefined;
   #bus: OrderBus | undefined;
   #dlq: DeadLetterQueue | undefined;
   #targets: Promise<AccountTarget[]> | undefined;
@@ -79,23 +81,34 @@ export class WorkerContext {
     return this.#redis;
   }
 
-  /** Stock operations, the ledger drain and the sweeper (no ioredis keyPrefix: keys carry it). */
+  /** The ledger drain, the sweeper and the push role (no ioredis keyPrefix: keys carry it). */
   stockRedis(): Promise<Redis> {
     this.#stockRedis ??= this.#connect('stock');
     return this.#stockRedis;
   }
 
+  /** The StockService of the sweeper and the push role, on `stockRedis`. */
   stockService(): Promise<StockService> {
-    this.#stock ??= this.stockRedis().then(
-      (redis) =>
-        new StockService({
-          redis,
-          keyPrefix: this.config.redis.keyPrefix,
-          clock: this.clock,
-          logger: this.logger.child({ component: 'stock' }),
-        }),
-    );
+    this.#stock ??= this.stockRedis().then((redis) => this.#stockServiceOn(redis));
     return this.#stock;
+  }
+
+  /**
+   * The stock API's own connection, auto-pipelined: the scripts of the requests that arrive in
+   * one event-loop turn leave in one socket write instead of one write each.
+   * Kept apart from `stockRedis` so a drain's or a push round's large stream replies never sit in
+   * front of a buyer's deduct, and so nothing that must not be pipelined (MULTI, a blocking read)
+   * can ever be sent on it: only StockService calls are.
+   */
+  stockApiRedis(): Promise<Redis> {
+    this.#apiRedis ??= this.#connect('stock api', { enableAutoPipelining: true });
+    return this.#apiRedis;
+  }
+
+  /** The StockService behind /v1/stock, on `stockApiRedis`. */
+  stockApiService(): Promise<StockService> {
+    this.#apiStock ??= this.stockApiRedis().then((redis) => this.#stockServiceOn(redis));
+    return this.#apiStock;
   }
 
   /** The sink role passes its pipeline's DLQ, so what it quarantines and what the bus does go one way. */
@@ -160,6 +173,7 @@ export class WorkerContext {
     const pending: Promise<void>[] = [];
     if (this.#redis) pending.push(probe('redis', async () => (await this.#redis!).ping()));
     if (this.#stockRedis) pending.push(probe('redis-stock', async () => (await this.#stockRedis!).ping()));
+    if (this.#apiRedis) pending.push(probe('redis-stock-api', async () => (await this.#apiRedis!).ping()));
     if (this.#pools) pending.push(probe('mysql', () => this.#pools!.meta().query('SELECT 1')));
     await Promise.all(pending);
     return checks;
@@ -180,8 +194,21 @@ export class WorkerContext {
     });
   }
 
-  #connect(purpose: string): Promise<Redis> {
-    const client = new Redis(this.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  #stockServiceOn(redis: Redis): StockService {
+    return new StockService({
+      redis,
+      keyPrefix: this.config.redis.keyPrefix,
+      clock: this.clock,
+      logger: this.logger.child({ component: 'stock' }),
+    });
+  }
+
+  #connect(purpose: string, options: RedisOptions = {}): Promise<Redis> {
+    const client = new Redis(this.config.redis.url, {
+      ...options,
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+    });
     client.on('error', (error) => this.logger.debug({ err: error, purpose }, 'redis connection error'));
     this.#clients.push(client);
     return client.connect().then(

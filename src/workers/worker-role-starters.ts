@@ -1,6 +1,11 @@
 import { createAccountLeases } from '../core/account-lease.js';
 import { createCheckpointStore } from '../core/checkpoint-store.js';
 import { createIdGenerator } from '../core/id-generator.js';
+import {
+  OrderStockStats,
+  prometheusOrderStockMetrics,
+  teeOrderStockMetrics,
+} from '../core/order-stock/order-stock-metrics.js';
 import { createRuntimeStateWriter } from '../core/runtime-state.js';
 import { LedgerDrain } from '../core/stock/ledger-drain.js';
 import { ListingMap } from '../core/stock/listing-map.js';
@@ -42,6 +47,7 @@ export async function startSyncRole(
 ): Promise<RoleHandle> {
   const { config, logger, clock } = ctx;
   const targets = await ctx.accountTargets();
+  for (const target of targets) tally.watchBreaker(target.resilience.breaker);
   const redis = await ctx.redis();
   const pools = ctx.pools();
   const bus = ctx.bus(busStopMs);
@@ -101,12 +107,14 @@ export async function startSyncRole(
 export async function startSinkRole(
   ctx: WorkerContext,
   busStopMs: number,
-): Promise<RoleHandle & { sink: OrderSink }> {
+): Promise<RoleHandle & { sink: OrderSink; stock: OrderStockStats | null }> {
   const { config, logger } = ctx;
   const groupId = config.kafka.sinkGroupId;
   const ids = await createIdGenerator({ config, logger, redis: await ctx.redis(), clock: ctx.tuning.clock });
   const generator = ids.generator;
   let sampler: KafkaLagSampler | undefined;
+  // Per account, for the exit summary; /metrics has them per platform.
+  const stockStats = new OrderStockStats();
   try {
     const pipeline = createSinkPipeline({
       config,
@@ -116,6 +124,7 @@ export async function startSinkRole(
       redis: await ctx.redis(),
       nextId: () => generator.next(),
       observeUpsert: (seconds) => ctx.metrics.observeUpsert(seconds),
+      orderStockMetrics: teeOrderStockMetrics(stockStats, prometheusOrderStockMetrics(ctx.metrics.registry)),
     });
     ctx.useDeadLetterQueue(pipeline.dlq);
     const bus = ctx.bus(busStopMs);
@@ -136,6 +145,7 @@ export async function startSinkRole(
     return {
       role: 'sink',
       sink: pipeline.sink,
+      stock: pipeline.orderStock ? stockStats : null,
       info: { via: ctx.via, groupId, workerId: ids.workerId },
       readiness: () =>
         bus.stats().retrying ? { ok: true, message: 'retrying a failing batch' } : { ok: true },
@@ -143,6 +153,7 @@ export async function startSinkRole(
         logger.info({ groupId }, 'sink: finishing the batch in flight, then leaving the group');
         await sampler?.stop();
         await consumer.stop();
+        await pipeline.settle();
         await pipeline.orderStock?.drainer.stop();
         const stats = bus.stats();
         logger.info(
@@ -160,13 +171,16 @@ export async function startSinkRole(
   }
 }
 
-/** api: /healthz, /readyz, /metrics, and /v1/stock when `api.tokens` is set. Closed last. */
+/**
+ * api: /healthz, /readyz, /metrics, and /v1/stock when `api.tokens` is set, on a Redis connection
+ * of its own (WorkerContext.stockApiRedis, auto-pipelined). Closed last.
+ */
 export async function startApiRole(
   ctx: WorkerContext,
   readiness: () => Promise<ReadinessReport>,
 ): Promise<RoleHandle & { url: string }> {
   const { config } = ctx;
-  const stock = config.api.tokens.length > 0 ? await ctx.stockService() : undefined;
+  const stock = config.api.tokens.length > 0 ? await ctx.stockApiService() : undefined;
   const api = createHttpApi({
     logger: ctx.logger,
     stock,

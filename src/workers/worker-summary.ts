@@ -1,4 +1,5 @@
-import type { BreakerState } from '../adapters/resilience/breaker.js';
+import type { BreakerState, BreakerStateChange } from '../adapters/resilience/breaker.js';
+import { emptyCounts, type OrderStockCounts } from '../core/order-stock/order-stock-metrics.js';
 import type { Instant } from '../core/time.js';
 import type { SinkCounters } from './order-sink.js';
 import type { AccountSyncResult, SyncErrorSummary, SyncStatus } from './sync-runner.js';
@@ -23,9 +24,29 @@ export interface WorkerAccountRow {
   throttled: number;
   retries: number;
   breaker: BreakerState | null;
+  /** Times the account's breaker opened (from closed or half-open) since the worker started. */
+  breakerTrips: number;
+  /**
+   * Stock intents of the account's order lines settled by this process (null without the sink
+   * role, or with `orderStock.enabled` off): lines deducted, oversold, unmapped..., units taken.
+   */
+  stock: OrderStockCounts | null;
   checkpoint: Instant | null;
   lastStatus: SyncStatus | null;
   lastError: SyncErrorSummary | null;
+}
+
+/** What RunTally.watchBreaker listens to (a PlatformBreaker). */
+export interface WatchedBreaker {
+  readonly platform: string;
+  readonly account: string;
+  on(event: 'stateChange', listener: (change: BreakerStateChange) => void): unknown;
+}
+
+/** What the summary joins to the run results, per `platform:account`; null: that role does not run here. */
+export interface TallyJoin {
+  sink?: ReadonlyMap<string, SinkCounters> | null;
+  stock?: ReadonlyMap<string, OrderStockCounts> | null;
 }
 
 /** Adds up every account's run results (pure; the worker feeds it from the scheduler). */
@@ -53,16 +74,32 @@ export class RunTally {
     row.lastError = result.error;
   }
 
-  /** Rows in the order accounts were first seen, joined with the sink's counters when given. */
-  rows(sink: ReadonlyMap<string, SinkCounters> | null = null): WorkerAccountRow[] {
+  /**
+   * Counts the account's breaker trips from its state changes, also those between runs (the
+   * push role calls through the same breaker) and those of runs cut short by the shutdown.
+   */
+  watchBreaker(breaker: WatchedBreaker): void {
+    const row = this.#row(breaker.platform, breaker.account);
+    breaker.on('stateChange', (change) => {
+      row.breaker = change.to;
+      if (change.to === 'open') row.breakerTrips++;
+    });
+  }
+
+  /** Rows in the order accounts were first seen, joined with the sink's and stock counters when given. */
+  rows(join: TallyJoin = {}): WorkerAccountRow[] {
+    const sink = join.sink ?? null;
+    const stock = join.stock ?? null;
     return [...this.#rows.entries()].map(([key, row]) => {
       const counters = sink?.get(key);
       const fromSink = (value: number | undefined) => (sink === null ? null : (value ?? 0));
+      const settled = stock?.get(key);
       return {
         ...row,
         new: fromSink(counters?.inserted),
         updated: fromSink(counters?.updated),
         unchanged: fromSink(counters?.unchanged),
+        stock: stock === null ? null : { ...(settled ?? emptyCounts()) },
       };
     });
   }
@@ -88,6 +125,8 @@ export class RunTally {
         throttled: 0,
         retries: 0,
         breaker: null,
+        breakerTrips: 0,
+        stock: null,
         checkpoint: null,
         lastStatus: null,
         lastError: null,
@@ -115,9 +154,26 @@ export const WORKER_SUMMARY_HEADERS = [
   'throttled',
   'retries',
   'breaker',
+  'trips',
+  'stock lines',
+  'stock units',
   'checkpoint',
   'last error',
 ] as const;
+
+/** Order lines whose stock was taken: fully, or (oversold) as far as there was stock. */
+export function stockLinesDeducted(stock: OrderStockCounts): number {
+  return stock.deducted + stock.oversold;
+}
+
+/** `120 lines deducted (180 units), 3 unmapped`: problems only when there are some. */
+export function describeStock(stock: OrderStockCounts): string {
+  const problems = (['oversold', 'unmapped', 'unknown_sku', 'failed'] as const)
+    .filter((outcome) => stock[outcome] > 0)
+    .map((outcome) => `${stock[outcome]} ${outcome.replace('_', ' ')}`);
+  const deducted = `${stockLinesDeducted(stock)} lines deducted (${stock.unitsDeducted} units)`;
+  return [deducted, ...problems].join(', ');
+}
 
 export function workerSummaryCells(row: WorkerAccountRow): (string | number)[] {
   const optional = (value: number | null) => (value === null ? '-' : value);
@@ -138,6 +194,9 @@ export function workerSummaryCells(row: WorkerAccountRow): (string | number)[] {
     row.throttled,
     row.retries,
     row.breaker ?? '-',
+    row.breakerTrips,
+    row.stock ? stockLinesDeducted(row.stock) : '-',
+    row.stock ? row.stock.unitsDeducted : '-',
     row.checkpoint ?? '-',
     row.lastError ? `${row.lastError.code}: ${row.lastError.message}` : '',
   ];

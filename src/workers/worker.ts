@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { OrderStockCounts, OrderStockStats } from '../core/order-stock/order-stock-metrics.js';
 import { registerWorkerHeartbeat, type WorkerHeartbeat } from '../core/worker-registry.js';
 import type { ReadinessCheck, ReadinessReport } from './http-api.js';
 import type { OrderSink, SinkCounters } from './order-sink.js';
@@ -46,6 +47,8 @@ export interface WorkerReport {
   accounts: WorkerAccountRow[];
   /** The sink of this process, totals since start (null without the sink role). */
   sink: SinkCounters | null;
+  /** Stock intents its sink settled, totals since start (null without the sink role or with orderStock off). */
+  stock: OrderStockCounts | null;
   /** Shutdown steps and their state: `running` ones were abandoned if the process exits now. */
   steps: Record<string, StepState>;
 }
@@ -66,6 +69,7 @@ export class Worker {
   readonly #handles = new Map<WorkerRole, RoleHandle>();
   readonly #steps = new Map<string, StepState>();
   #sink: OrderSink | undefined;
+  #stock: OrderStockStats | null = null;
   #heartbeat: WorkerHeartbeat | undefined;
   #started = false;
   #stopping: Promise<void> | undefined;
@@ -99,6 +103,7 @@ export class Worker {
       if (has('sink')) {
         const handle = await startSinkRole(ctx, busStopMs);
         this.#sink = handle.sink;
+        this.#stock = handle.stock;
         this.#handles.set('sink', handle);
       }
       if (has('sync')) this.#handles.set('sync', await startSyncRole(ctx, this.#tally, busStopMs));
@@ -170,11 +175,14 @@ export class Worker {
   }
 
   report(): WorkerReport {
-    const sinkTotals = this.#sink?.byAccount() ?? null;
     return {
       roles: [...this.roles],
-      accounts: this.#tally.rows(sinkTotals),
+      accounts: this.#tally.rows({
+        sink: this.#sink?.byAccount() ?? null,
+        stock: this.#stock?.byAccount() ?? null,
+      }),
       sink: this.#sink?.totals() ?? null,
+      stock: this.#stock?.totals() ?? null,
       steps: Object.fromEntries(this.#steps),
     };
   }

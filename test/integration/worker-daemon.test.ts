@@ -1,8 +1,12 @@
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeLines } from '../../src/core/order-stock/intent-rows.js';
+import type { OrderStockCounts } from '../../src/core/order-stock/order-stock-metrics.js';
 import { StockService } from '../../src/core/stock/stock-service.js';
+import type { WorkerAccountRow } from '../../src/workers/worker-summary.js';
 import { REDIS_URL } from '../helpers/services.js';
+import { expectedOrders } from '../helpers/sync-fixture.js';
 import {
   createWorld,
   get,
@@ -85,6 +89,28 @@ describe('tradectl worker through the inline bus', () => {
         comparison.expected,
       );
       expect(sum('tradectl_sync_runs_total', (labels) => labels.outcome === 'ok')).toBeGreaterThanOrEqual(6);
+      // The sandbox's SKUs have no listing mappings: every sold line is reported unmapped, and the
+      // sink's order-stock counters say so per platform, as many as the issues table holds.
+      const unmapped = await pollUntil(async () => {
+        const [rows] = await world.pools.meta().query<RowDataPacket[]>(
+          `SELECT \`platform\`, COUNT(*) AS \`n\` FROM \`${world.config.mysql.databasePrefix}_meta\`.\`stock_order_issues\`
+              WHERE \`kind\` = 'unmapped' GROUP BY \`platform\``,
+        );
+        const issues = Object.fromEntries(rows.map((row) => [String(row.platform), Number(row.n)]));
+        const counted = parseMetrics((await get(`${api}/metrics`)).text).get(
+          'tradectl_order_stock_lines_total',
+        );
+        const byPlatform: Record<string, number> = {};
+        for (const { labels, value } of counted ?? []) {
+          if (labels.outcome === 'unmapped')
+            byPlatform[labels.platform!] = (byPlatform[labels.platform!] ?? 0) + value;
+        }
+        const sorted = (counts: Record<string, number>) => JSON.stringify(Object.entries(counts).sort());
+        return rows.length > 0 && sorted(byPlatform) === sorted(issues) ? byPlatform : null;
+      });
+      expect(Object.keys(unmapped).sort()).toEqual(
+        [...new Set(world.config.accounts.map((account) => account.platform))].sort(),
+      );
       expect(sum('tradectl_worker_ready')).toBe(1);
       expect(sum('tradectl_process_resident_memory_bytes')).toBeGreaterThan(0);
 
@@ -98,6 +124,18 @@ describe('tradectl worker through the inline bus', () => {
       expect(seconds).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 1000 + 3);
       expect(stopped).toMatchObject({ event: 'stopped', exitCode: 0, outcome: 'graceful', abandoned: [] });
       expect(stopped.accounts).toHaveLength(6);
+      // Its summary: 429s are throttling, not failures, so no breaker opened; with no listing
+      // mapped, each account's sold lines were reported unmapped, nothing deducted.
+      const rows = stopped.accounts as (WorkerAccountRow & { stock: OrderStockCounts })[];
+      expect(rows.reduce((total, row) => total + row.throttled, 0)).toBeGreaterThan(0);
+      for (const row of rows) {
+        const account = world.config.accounts.find(
+          (entry) => entry.platform === row.platform && entry.id === row.account,
+        )!;
+        const lines = expectedOrders(world.sandbox, account).flatMap((order) => activeLines(order)).length;
+        expect(row.breakerTrips, row.account).toBe(0);
+        expect(row.stock, row.account).toMatchObject({ deducted: 0, unmapped: lines, unitsDeducted: 0 });
+      }
       for (const step of ['sync', 'sink', 'bus', 'api', 'heartbeat', 'connections']) {
         expect(worker.logs(new RegExp(`^shutdown: ${step} done$`)), step).toHaveLength(1);
       }
@@ -130,6 +168,7 @@ describe('tradectl worker with every role', () => {
           mysql: { ok: true },
           redis: { ok: true },
           'redis-stock': { ok: true },
+          'redis-stock-api': { ok: true },
         },
       });
       expect(Object.keys(readyz.checks)).toEqual(expect.arrayContaining(['sink', 'ledger', 'push']));

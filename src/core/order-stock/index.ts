@@ -9,5 +9,7 @@ export { OrderStockDrainer, type OrderStockDrainerOptions } from './order-stock-
 export {
   type OrderStockCounts,
   type OrderStockMetrics,
+  OrderStockStats,
   prometheusOrderStockMetrics,
+  teeOrderStockMetrics,
 } from './order-stock-metrics.js';

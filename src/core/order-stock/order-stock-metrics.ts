@@ -2,8 +2,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { IntentOutcome } from './intent-apply.js';
 
 /**
- * Counters of the order stock drainer. The in-memory OrderStockStats is always there (tests,
- * `tradectl status`); the worker can add the Prometheus exporter below. A line counted twice is
+ * Counters of the order stock drainer: the in-memory OrderStockStats (the worker's exit summary,
+ * tests) and the Prometheus exporter below, both wired by the worker. A line counted twice is
  * possible when two drainers race on it (both see Redis's one answer): the counts are for
  * alerting, the intents table is the record.
  */
@@ -36,6 +36,47 @@ export function addOutcome(counts: OrderStockCounts, outcome: IntentOutcome, uni
   counts[outcome]++;
   if (outcome === 'deducted' || outcome === 'oversold') counts.unitsDeducted += units;
   if (outcome === 'released') counts.unitsReleased += units;
+}
+
+/**
+ * The counts per `platform:account` (the sink's key format), in memory: what the worker's exit
+ * summary shows for each account. Since the process started, whoever wrote the intents.
+ */
+export class OrderStockStats implements OrderStockMetrics {
+  readonly #accounts = new Map<string, OrderStockCounts>();
+
+  record(outcome: IntentOutcome, labels: { platform: string; account: string }, units: number): void {
+    const key = `${labels.platform}:${labels.account}`;
+    let counts = this.#accounts.get(key);
+    if (!counts) {
+      counts = emptyCounts();
+      this.#accounts.set(key, counts);
+    }
+    addOutcome(counts, outcome, units);
+  }
+
+  /** Every account added up. */
+  totals(): OrderStockCounts {
+    const totals = emptyCounts();
+    for (const counts of this.#accounts.values()) {
+      for (const name of Object.keys(totals) as (keyof OrderStockCounts)[]) totals[name] += counts[name];
+    }
+    return totals;
+  }
+
+  /** A copy per `platform:account`: later records do not change it. */
+  byAccount(): Map<string, OrderStockCounts> {
+    return new Map([...this.#accounts].map(([key, counts]) => [key, { ...counts }]));
+  }
+}
+
+/** Sends every outcome to each of `targets` (the in-memory stats and the Prometheus exporter). */
+export function teeOrderStockMetrics(...targets: OrderStockMetrics[]): OrderStockMetrics {
+  return {
+    record(outcome, labels, units) {
+      for (const target of targets) target.record(outcome, labels, units);
+    },
+  };
 }
 
 /** Prometheus counters `tradectl_order_stock_lines_total` and `..._units_total`, by outcome and platform. */
