@@ -127,10 +127,14 @@ export async function runShardsInit(options: ShardsInitOptions, deps: ShardsDeps
     writeJson(deps.io, { ...result, seconds });
     return;
   }
+  const upgrades = result.tablesUpgraded;
   if (result.dryRun) {
     const pending = result.schemas.filter(
       (schema) => schema.databaseMissing || schema.missingTables.length > 0,
     );
+    if (upgrades.length > 0) {
+      writeLine(deps.io.stderr, `dry run: would upgrade ${upgrades.length} table(s): ${upgrades.join(', ')}`);
+    }
     if (pending.length === 0) {
       writeLine(deps.io.stderr, `dry run: nothing to create; all ${result.tablesExisting} table(s) exist`);
       return;
@@ -159,4 +163,5 @@ export async function runShardsInit(options: ShardsInitOptions, deps: ShardsDeps
     `databases: ${result.databasesCreated} created, ${result.databasesExisting} existing; ` +
       `tables: ${result.tablesCreated} created, ${result.tablesExisting} existing (${seconds}s)`,
   );
+  if (upgrades.length > 0) writeLine(deps.io.stdout, `upgraded: ${upgrades.join(', ')}`);
 }

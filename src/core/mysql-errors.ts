@@ -31,7 +31,10 @@ const CONNECTION_CODES = new Set([
   'POOL_CLOSED',
 ]);
 
-const MISSING_SCHEMA_ERRNOS = new Set([1049 /* unknown database */, 1146 /* no such table */]);
+// Unknown column: a table created by an older version that `shards init` has not upgraded yet.
+const MISSING_SCHEMA_ERRNOS = new Set([
+  1049 /* unknown database */, 1146 /* no such table */, 1054 /* unknown column */,
+]);
 
 /** Server error number of a mysql2 error, if it has one. */
 export function mysqlErrno(error: unknown): number | undefined {
@@ -76,7 +79,7 @@ export function classifyMysqlError(
       kind: 'config',
       cause: error,
       details: context,
-      hint: 'create the shard databases and tables with: tradectl shards init',
+      hint: 'create (or upgrade) the shard databases and tables with: tradectl shards init',
     });
   }
   return new TradectlError('TRADECTL_DB_ERROR', message, {

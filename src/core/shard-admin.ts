@@ -6,6 +6,7 @@ import { classifyMysqlError } from './mysql-errors.js';
 import type { MysqlPools } from './mysql-pools.js';
 import { metaTablesDdl, orderTablesDdl } from './order-schema.js';
 import { intentTablesDdl, issueTablesDdl } from './order-stock/intent-schema.js';
+import { upgradeIntentTables } from './order-stock/intent-upgrade.js';
 import { redactUrl } from './secret.js';
 import { ORDER_TABLES, type OrderTable, ShardRouter } from './shard-router.js';
 import { stockTablesDdl } from './stock/ledger-schema.js';
@@ -14,7 +15,8 @@ import { syncTablesDdl } from './sync-window-log.js';
 
 /**
  * Shows and creates the shard layout. Creation is idempotent and only ever adds: databases and
- * tables that exist are left as they are (never altered, never dropped).
+ * tables that exist are left as they are (never dropped), except the one upgrade a table needs:
+ * stock intents unique per marketplace line (order-stock/intent-upgrade.ts).
  */
 
 /** The router of a config's layout: the one way every command derives it. */
@@ -96,6 +98,11 @@ export interface InitResult {
   databasesExisting: number;
   tablesCreated: number;
   tablesExisting: number;
+  /**
+   * Existing tables brought to the current shape (on a dry run: that would be), qualified:
+   * `stock_intents` tables from before intents were unique per marketplace line.
+   */
+  tablesUpgraded: string[];
   dryRun: boolean;
   /** Per schema: whether it was missing, and the tables that were missing (created unless a dry run). */
   schemas: { name: string; databaseMissing: boolean; missingTables: string[]; existingTables: number }[];
@@ -179,6 +186,7 @@ export async function initShards(options: InitShardsOptions): Promise<InitResult
     databasesExisting: 0,
     tablesCreated: 0,
     tablesExisting: 0,
+    tablesUpgraded: [],
     dryRun: options.dryRun === true,
     schemas: [],
   };
@@ -215,7 +223,10 @@ export async function initShards(options: InitShardsOptions): Promise<InitResult
       }
     });
     result.schemas.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    if (result.dryRun) return result;
+    if (result.dryRun) {
+      result.tablesUpgraded = await upgradeIntentTables({ pools, router, dryRun: true, concurrency });
+      return result;
+    }
     const total = missing.length;
     let done = 0;
     options.onProgress?.({ done, total });
@@ -238,6 +249,7 @@ export async function initShards(options: InitShardsOptions): Promise<InitResult
         }),
       ),
     );
+    result.tablesUpgraded = await upgradeIntentTables({ pools, router, dryRun: false, concurrency });
   } catch (error) {
     throw classifyMysqlError(error, 'create shard layout');
   }

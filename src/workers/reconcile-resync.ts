@@ -11,14 +11,16 @@ import type { UnifiedOrder } from '../core/order.js';
 import type { ShardRouter } from '../core/shard-router.js';
 import { fromEpochMs } from '../core/time.js';
 import { waitForConsumerGroup } from './kafka-drain.js';
-import { createSinkPipeline } from './sink-pipeline.js';
+import { createSinkPipeline, type SinkPipeline } from './sink-pipeline.js';
 
 /**
  * The write side of `reconcile orders --fix`: orders fetched again from the platform go through
  * the normal path, exactly as `tradectl sync` sends them (envelope -> bus -> order sink ->
  * versioned upsert, with whatever the sink pipeline decorates the write with), never straight
  * into a table. `store` resolves once they are stored: the inline bus resolves a publish after
- * the database commit; on Kafka it waits until the sink group committed past them.
+ * the database commit; on Kafka it waits until the sink group committed past them. It also waits
+ * for this process's stock drain of what it stored (the sink acknowledges a batch before its
+ * drain ends), so a repair reports with the stock of its orders settled; `close` settles it too.
  */
 export interface ResyncOptions {
   config: Config;
@@ -51,6 +53,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
   let ids: IdGeneratorHandle | undefined;
   let bus: OrderBus | undefined;
   let consumer: BusConsumer | undefined;
+  let pipeline: SinkPipeline | undefined;
   const close = async () => {
     await consumer
       ?.stop()
@@ -58,6 +61,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
     await bus
       ?.stop()
       .catch((error: unknown) => logger.warn({ err: error }, 'order bus did not stop cleanly'));
+    await pipeline?.settle();
     await ids
       ?.close()
       .catch((error: unknown) => logger.warn({ err: error }, 'id generator did not close cleanly'));
@@ -65,7 +69,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
   try {
     ids = await createIdGenerator({ config, logger, redis: options.redis, clock: options.clock });
     const generator = ids.generator;
-    const { dlq, sink } = createSinkPipeline({
+    pipeline = createSinkPipeline({
       config,
       logger,
       pools: options.pools,
@@ -73,6 +77,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
       redis: options.redis,
       nextId: () => generator.next(),
     });
+    const { dlq, sink } = pipeline;
     bus = createOrderBus({ config, dlq, logger, via, retry: options.busRetry });
     consumer = await bus.consume({ groupId, handler: sink.handler });
   } catch (error) {
@@ -80,6 +85,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
     throw error;
   }
   const opened = bus;
+  const drains = pipeline;
   return {
     via,
     async store(orders) {
@@ -95,6 +101,7 @@ export async function openResync(options: ResyncOptions): Promise<Resync> {
           signal: options.signal,
         });
       }
+      await drains.settle();
     },
     close,
   };

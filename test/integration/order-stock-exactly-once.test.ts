@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intentOperationId } from '../../src/core/order-stock/intent-rows.js';
+import { intentOperationId } from '../../src/core/order-stock/operation-ids.js';
 import { tenantKeys } from '../../src/core/stock/keys.js';
 import { stockUnavailable } from '../../src/core/stock/stock-errors.js';
 import type { StockService } from '../../src/core/stock/stock-service.js';
@@ -210,9 +210,7 @@ describe('cancellation', () => {
     await sink.handler(batchOf([v1]));
     const [intent] = (await f.intents()).filter((row) => row.platformOrderId === 'C-3');
     // The sale's record expired (7 days later): Redis no longer knows what it took.
-    await f.redis.del(
-      tenantKeys(f.keyPrefix, 'default').operation(intentOperationId(intent!.orderId, 'z', 'd')),
-    );
+    await f.redis.del(tenantKeys(f.keyPrefix, 'default').operation(intentOperationId(intent!, 'd')));
     const cancelled = {
       ...v1,
       status: 'cancelled' as const,

@@ -4,7 +4,6 @@ import {
   activeLines,
   deductIntents,
   intentFromRow,
-  intentOperationId,
   intentValues,
   releaseSelection,
 } from '../../src/core/order-stock/intent-rows.js';
@@ -14,13 +13,13 @@ import {
   persistTargetsSql,
   selectDeductsSql,
   selectDueSql,
+  selectPendingOfOrdersSql,
   writeOutcomesSql,
 } from '../../src/core/order-stock/intent-sql.js';
 import { stockIntentStatements } from '../../src/core/order-stock/intent-writes.js';
 import { ShardRouter } from '../../src/core/shard-router.js';
 import { deductAvailableArgs } from '../../src/core/stock/deduct-available.js';
 import { tenantKeys } from '../../src/core/stock/keys.js';
-import { ID_PATTERN } from '../../src/core/stock/stock-validation.js';
 
 const router = new ShardRouter({ databases: 2, tablesPerDatabase: 4, databasePrefix: 'tc' });
 const TABLE = '`tc_01`.`stock_intents`';
@@ -88,12 +87,13 @@ describe('which lines an order version deducts and releases', () => {
     });
   });
 
-  it('release selection keeps the active lines; a cancelled order keeps none', () => {
-    expect(releaseSelection(order('paid', [{ id: 'a' }, { id: 'b', cancelled: true }]), '5')).toEqual({
-      orderId: '5',
+  it('release selection names the marketplace order and keeps the active lines; a cancelled order keeps none', () => {
+    const ebay = { platform: 'ebay', account: 'de', platformOrderId: '12-345' };
+    expect(releaseSelection(order('paid', [{ id: 'a' }, { id: 'b', cancelled: true }]))).toEqual({
+      ...ebay,
       keep: ['a'],
     });
-    expect(releaseSelection(order('cancelled', [{ id: 'a' }]), '5')).toEqual({ orderId: '5', keep: [] });
+    expect(releaseSelection(order('cancelled', [{ id: 'a' }]))).toEqual({ ...ebay, keep: [] });
   });
 
   it('rows survive the trip through MySQL column values', () => {
@@ -118,30 +118,12 @@ describe('which lines an order version deducts and releases', () => {
       'next_attempt_at',
       'created_at',
       'updated_at',
+      'operation_key',
     ];
     const values = intentValues(row!);
     expect(
       intentFromRow(Object.fromEntries(columns.map((column, index) => [column, values[index]]))),
     ).toEqual(row);
-  });
-});
-
-describe('operation ids', () => {
-  it('names the order line and the step, within the stock id pattern', () => {
-    expect(intentOperationId('123', 'L-1', 'd')).toBe('ord:123:L-1:d');
-    expect(intentOperationId('123', 'gid://shopify/LineItem/9', 'r')).toBe(
-      'ord:123:gid://shopify/LineItem/9:r',
-    );
-    const long = intentOperationId('18446744073709551615', 'x'.repeat(64), 'ra');
-    expect(long).toMatch(ID_PATTERN);
-  });
-
-  it('hashes line ids outside the pattern under another prefix, so no two lines share an id', () => {
-    const spaced = intentOperationId('1', 'line 1', 'd');
-    expect(spaced).toMatch(/^orh:1:[0-9a-f]{40}:d$/);
-    expect(spaced).toMatch(ID_PATTERN);
-    expect(intentOperationId('1', 'línea', 'd')).not.toBe(spaced);
-    expect(intentOperationId('1', 'line 1', 'r')).not.toBe(spaced);
   });
 });
 
@@ -152,7 +134,7 @@ describe('outbox statements', () => {
     expect(statement.sql).toBe(
       'INSERT IGNORE INTO `tc_01`.`stock_intents` (`order_id`, `line_id`, `kind`, `platform`, `account`, ' +
         '`platform_order_id`, `channel_sku`, `listing_id`, `quantity`, `status`, `next_attempt_at`, ' +
-        '`created_at`, `updated_at`) VALUES ?',
+        '`created_at`, `updated_at`, `operation_key`) VALUES ?',
     );
     expect(statement.values).toEqual([
       [
@@ -170,36 +152,54 @@ describe('outbox statements', () => {
           '2026-03-01 10:00:30.000',
           '2026-03-01 10:00:00.000',
           '2026-03-01 10:00:00.000',
+          'ol:ebay:de:12-345:a',
         ],
       ],
     ]);
   });
 
-  it('copies releases from deduct intents, except the lines each order keeps', () => {
+  it('copies releases from the deduct intents of each marketplace order (whatever id wrote them), except the lines it keeps', () => {
     const statement = insertReleasesSql(
       TABLE,
       [
-        { orderId: '5', keep: ['a', 'b'] },
-        { orderId: '6', keep: [] },
+        { platform: 'ebay', account: 'de', platformOrderId: '5', keep: ['a', 'b'] },
+        { platform: 'ebay', account: 'de', platformOrderId: '6', keep: [] },
       ],
       times,
     );
+    const order = '`platform` = ? AND `account` = ? AND `platform_order_id` = ?';
     expect(statement.sql).toBe(
       'INSERT IGNORE INTO `tc_01`.`stock_intents` (`order_id`, `line_id`, `kind`, `platform`, `account`, ' +
         '`platform_order_id`, `channel_sku`, `listing_id`, `quantity`, `status`, `tenant`, `sku`, ' +
-        '`applied_quantity`, `shortfall`, `attempts`, `last_error`, `next_attempt_at`, `created_at`, `updated_at`) ' +
+        '`applied_quantity`, `shortfall`, `attempts`, `last_error`, `next_attempt_at`, `created_at`, `updated_at`, ' +
+        '`operation_key`) ' +
         "SELECT `order_id`, `line_id`, 'release', `platform`, `account`, `platform_order_id`, `channel_sku`, " +
-        "`listing_id`, `quantity`, 'pending', NULL, NULL, NULL, NULL, 0, NULL, ?, ?, ? FROM `tc_01`.`stock_intents` " +
-        "WHERE `kind` = 'deduct' AND ((`order_id` = ? AND `line_id` NOT IN (?)) OR `order_id` = ?)",
+        "`listing_id`, `quantity`, 'pending', NULL, NULL, NULL, NULL, 0, NULL, ?, ?, ?, `operation_key` " +
+        'FROM `tc_01`.`stock_intents` ' +
+        `WHERE \`kind\` = 'deduct' AND ((${order} AND \`line_id\` NOT IN (?)) OR (${order}))`,
     );
     expect(statement.values).toEqual([
       '2026-03-01 10:00:30.000',
       '2026-03-01 10:00:00.000',
       '2026-03-01 10:00:00.000',
+      'ebay',
+      'de',
       '5',
       ['a', 'b'],
+      'ebay',
+      'de',
       '6',
     ]);
+  });
+
+  it('finds the pending intents of a batch by marketplace order', () => {
+    const statement = selectPendingOfOrdersSql(TABLE, [
+      { platform: 'ebay', account: 'de', platformOrderId: '5' },
+    ]);
+    expect(statement.sql).toMatch(
+      /WHERE \(`platform`, `account`, `platform_order_id`\) IN \(\?\) AND `status` = 'pending'$/,
+    );
+    expect(statement.values).toEqual([[['ebay', 'de', '5']]]);
   });
 
   it('outcomes land only on pending rows whose target is the one they were computed for; status last', () => {
@@ -249,7 +249,7 @@ describe('outbox statements', () => {
       'INSERT IGNORE INTO `tc_01`.`stock_intent',
       'INSERT IGNORE INTO `tc_01`.`stock_intent',
     ]);
-    expect(both[1]!.values.slice(3)).toEqual(['2']);
+    expect(both[1]!.values.slice(3)).toEqual(['ebay', 'de', '12-345']);
     // A cancelled order moved forward deducts nothing; a new cancelled one writes nothing at all.
     expect(
       stockIntentStatements(router, 1, [{ id: '3', order: cancelled, outcome: 'inserted' }], {

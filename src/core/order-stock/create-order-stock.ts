@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { MysqlPools } from '../mysql-pools.js';
+import type { UnifiedOrder } from '../order.js';
 import type { ShardRouter } from '../shard-router.js';
 import { ListingMap } from '../stock/listing-map.js';
 import { StockService } from '../stock/stock-service.js';
@@ -33,7 +34,12 @@ export interface OrderStock {
    * sweep is due. Never throws: the intents are durable, and what fails now is retried by the
    * sweep, so neither a Redis outage nor a shortage holds up storing orders.
    */
-  afterCommit(orders: readonly { id: string; order: { userId: string } }[]): Promise<void>;
+  afterCommit(
+    orders: readonly {
+      id: string;
+      order: Pick<UnifiedOrder, 'userId' | 'platform' | 'account' | 'platformOrderId'>;
+    }[],
+  ): Promise<void>;
 }
 
 /** Wires the order stock outbox from the config: intent writes, drainer, sink hook. */
@@ -67,7 +73,7 @@ export function createOrderStock(deps: OrderStockDeps): OrderStock {
     drainer,
     async afterCommit(orders) {
       try {
-        await drainer.drainOrders(orders.map(({ id, order }) => ({ id, userId: order.userId })));
+        await drainer.drainOrders(orders.map(({ order }) => order));
       } catch (error) {
         logger.warn({ err: error, orders: orders.length }, 'order stock drain failed; the sweep retries it');
       }

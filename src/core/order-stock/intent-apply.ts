@@ -8,8 +8,9 @@ import {
 } from '../stock/stock-errors.js';
 import type { StockService } from '../stock/stock-service.js';
 import { fromEpochMs } from '../time.js';
-import { type IntentRow, intentOperationId } from './intent-rows.js';
+import type { IntentRow } from './intent-rows.js';
 import type { IssueKind, OrderStockIssue } from './intent-sql.js';
+import { intentOperationId } from './operation-ids.js';
 
 /**
  * What one intent does in Redis, and the row (and issue) that records it. Never throws: a
@@ -58,7 +59,7 @@ export async function applyDeduct(context: ApplyContext, row: IntentRow): Promis
       tenant,
       sku,
       quantity: row.quantity,
-      operationId: intentOperationId(row.orderId, row.lineId, 'd'),
+      operationId: intentOperationId(row, 'd'),
     });
   } catch (error) {
     if (error instanceof UnknownSkuError && row.attempts + 1 >= context.unknownSkuAttempts) {
@@ -113,8 +114,8 @@ export async function applyRelease(
   try {
     const restored = await context.stock.restore({
       tenant,
-      operationId: intentOperationId(row.orderId, row.lineId, 'r'),
-      restores: intentOperationId(row.orderId, row.lineId, 'd'),
+      operationId: intentOperationId(row, 'r'),
+      restores: intentOperationId(row, 'd'),
     });
     const units = restored.lines.reduce((sum, line) => sum + line.quantity, 0);
     return {
@@ -145,7 +146,7 @@ export async function applyRelease(
         await context.stock.adjust({
           tenant,
           sku,
-          operationId: intentOperationId(row.orderId, row.lineId, 'ra'),
+          operationId: intentOperationId(row, 'ra'),
           expectedVersion: level.version,
           delta: taken,
         });

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { UnifiedOrder } from '../order.js';
 import { fromSqlDateTime, type Instant, toSqlDateTime } from '../time.js';
+import { lineOperationKey } from './operation-ids.js';
 
 /**
  * Stock intents as rows, and the rules that decide which intents an order version creates.
@@ -11,7 +11,10 @@ import { fromSqlDateTime, type Instant, toSqlDateTime } from '../time.js';
  *   Every other status (pending, paid, shipped, delivered, refunded, unknown-flagged) is a sale:
  *   the platform sold the item; goods coming back from a refund are a returns step, not this.
  * - each applied order version (new, or moved forward) gets a `deduct` intent for each active
- *   line: INSERT IGNORE, so a line deducts at most once however many versions mention it;
+ *   line: INSERT IGNORE, so a line deducts at most once however many versions mention it, and
+ *   whatever id its order has: intents are unique per marketplace line (platform, account,
+ *   platform order id, line id) and kind, so an order deleted and stored again under a new id
+ *   finds its earlier intents;
  * - each version that moved forward gets a `release` intent for each line that has a `deduct`
  *   intent but is no longer an active sale (the order was cancelled, the line was cancelled or
  *   removed): also at most once per line.
@@ -27,6 +30,7 @@ export type IntentKind = 'deduct' | 'release';
 export type IntentStatus = 'pending' | 'applied' | 'unmapped' | 'unknown_sku';
 
 export interface IntentRow {
+  /** The order's id when the intent was first written (a re-stored order keeps the old one here). */
   orderId: string;
   lineId: string;
   kind: IntentKind;
@@ -46,6 +50,11 @@ export interface IntentRow {
   nextAttemptAt: Instant;
   createdAt: Instant;
   updatedAt: Instant;
+  /**
+   * Base of the line's Redis operation ids (operation-ids.ts); null on intents written before
+   * it existed, whose ids derive from the order id.
+   */
+  operationKey: string | null;
 }
 
 export const INTENT_COLUMNS = [
@@ -68,6 +77,7 @@ export const INTENT_COLUMNS = [
   'next_attempt_at',
   'created_at',
   'updated_at',
+  'operation_key',
 ] as const;
 
 export function intentValues(row: IntentRow): unknown[] {
@@ -91,6 +101,7 @@ export function intentValues(row: IntentRow): unknown[] {
     toSqlDateTime(row.nextAttemptAt),
     toSqlDateTime(row.createdAt),
     toSqlDateTime(row.updatedAt),
+    row.operationKey,
   ];
 }
 
@@ -120,6 +131,7 @@ export function intentFromRow(row: Record<string, unknown>): IntentRow {
     nextAttemptAt: fromSqlDateTime(String(row.next_attempt_at)),
     createdAt: fromSqlDateTime(String(row.created_at)),
     updatedAt: fromSqlDateTime(String(row.updated_at)),
+    operationKey: optStr(row.operation_key),
   };
 }
 
@@ -159,34 +171,28 @@ export function deductIntents(
     nextAttemptAt: times.dueAt,
     createdAt: times.now,
     updatedAt: times.now,
+    operationKey: lineOperationKey({
+      platform: order.platform,
+      account: order.account,
+      platformOrderId: order.platformOrderId,
+      lineId: line.lineId,
+    }),
   }));
 }
 
 /**
  * For a version that moved forward: the lines whose deduct intents must be released are all of
  * the order's deducted lines except `keep` (the lines still active). Empty `keep`: release all.
+ * Selected by the marketplace order, not by id: the deductions may be an earlier id's.
  */
 export interface ReleaseSelection {
-  orderId: string;
+  platform: string;
+  account: string;
+  platformOrderId: string;
   keep: string[];
 }
 
-export function releaseSelection(order: UnifiedOrder, orderId: string): ReleaseSelection {
-  return { orderId, keep: activeLines(order).map((line) => line.lineId) };
-}
-
-// Line ids are the platform's own (up to 64 characters of anything); operation ids allow only
-// A-Z a-z 0-9 . _ : @ / - . A line id outside that set is hashed, under another prefix, so the
-// two forms can never produce the same id.
-const SAFE_LINE_ID = /^[A-Za-z0-9._:@/-]{1,64}$/;
-
-/**
- * The stock operation id of an intent: `ord:<order id>:<line id>:<step>`, where step `d` is the
- * deduct, `r` its restore, `ra` the restore's fallback adjustment. Order ids are unique (the
- * store's Snowflake ids), so each line's operations are too.
- */
-export function intentOperationId(orderId: string, lineId: string, step: 'd' | 'r' | 'ra'): string {
-  if (SAFE_LINE_ID.test(lineId)) return `ord:${orderId}:${lineId}:${step}`;
-  const digest = createHash('sha1').update(lineId, 'utf8').digest('hex');
-  return `orh:${orderId}:${digest}:${step}`;
+export function releaseSelection(order: UnifiedOrder): ReleaseSelection {
+  const { platform, account, platformOrderId } = order;
+  return { platform, account, platformOrderId, keep: activeLines(order).map((line) => line.lineId) };
 }

@@ -6,12 +6,15 @@ import type { ShardRouter } from '../shard-router.js';
  * - `<prefix>_NN.stock_intents`, one per shard DATABASE (not per table): what stock an order
  *   line must take or give back. Written in the same transaction as the order upsert, so an
  *   order version that commits always carries its intents, and nothing else does. Unique per
- *   (order id, line id, kind): a line deducts at most once and is released at most once, ever.
+ *   marketplace line and kind (platform, account, platform order id, line id, kind): a line
+ *   deducts at most once and is released at most once, ever, also when its order is deleted and
+ *   stored again under a new id. The primary key (order id, line id, kind) is the first id's.
  *   The drainer moves `status` from `pending` to a final state after Redis answered.
  * - `<prefix>_meta.stock_order_issues`: lines that could not be deducted as sold (no listing
  *   mapping, stock ran short, SKU unknown to Redis), one row per line and kind, for operators.
  *
- * Names only come from the router's database names; tables are created, never altered.
+ * Names only come from the router's database names. Tables are created; the one change made to
+ * an existing table is `intentTablesUpgrade` (intent-upgrade.ts), run by `tradectl shards init`.
  */
 
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
@@ -26,12 +29,17 @@ export function issuesTable(router: ShardRouter): string {
   return `\`${router.metaDatabaseName}\`.\`stock_order_issues\``;
 }
 
+// What makes an intent unique: the marketplace line, never the id its order was stored under.
+const LINE_KEY = 'UNIQUE KEY uk_stock_intents_line (platform, account, platform_order_id, line_id, kind)';
+
 /**
  * The intents table of one shard database. `quantity` is what the line sold; `tenant`/`sku` the
  * internal SKU it was resolved to, persisted before Redis is called (a mapping changed later
  * cannot send a retry to another SKU); `applied_quantity` what Redis took or gave back;
  * `shortfall` what was sold without stock. `next_attempt_at` is when the sweep may pick the
  * row up: a little after it was written (the sink drains it itself first), later after failures.
+ * `operation_key` is the base of the line's Redis operation ids (operation-ids.ts), NULL on rows
+ * written before it existed. It is the last column, so a created and an upgraded table are alike.
  */
 export function intentTablesDdl(router: ShardRouter, database: number): string[] {
   return [
@@ -55,10 +63,21 @@ export function intentTablesDdl(router: ShardRouter, database: number): string[]
   next_attempt_at DATETIME(3) NOT NULL,
   created_at DATETIME(3) NOT NULL,
   updated_at DATETIME(3) NOT NULL,
+  operation_key VARCHAR(128) NULL,
   PRIMARY KEY (order_id, line_id, kind),
-  KEY ix_stock_intents_due (status, next_attempt_at)
+  KEY ix_stock_intents_due (status, next_attempt_at),
+  ${LINE_KEY}
 ) ${TABLE_OPTIONS}`,
   ];
+}
+
+/**
+ * Brings an intents table created before intents were unique per marketplace line to the
+ * current shape. Fails with a duplicate key error when some line already has two intents of one
+ * kind under two order ids (deducted twice before this change): see intent-upgrade.ts.
+ */
+export function intentTablesUpgrade(router: ShardRouter, database: number): string {
+  return `ALTER TABLE ${intentsTable(router, database)} ADD COLUMN operation_key VARCHAR(128) NULL, ADD ${LINE_KEY}`;
 }
 
 /** The issues table in the meta database. */

@@ -9,19 +9,27 @@ import { INTENT_COLUMNS, type IntentRow, intentValues, type ReleaseSelection } f
 
 const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
 
+// Intents are found by the marketplace order (the unique key's prefix), never by order id: an
+// order re-stored under a new id has its lines' intents under the id that first wrote them.
+const ORDER_IDENTITY = '`platform` = ? AND `account` = ? AND `platform_order_id` = ?';
+
 // A new intent's columns; the rest start at their defaults (NULL, attempts 0). Fewer values per
 // row: this statement runs in every shard transaction that stores new orders.
 const NEW_INTENT_COLUMNS = INTENT_COLUMNS.slice(0, 10).concat([
   'next_attempt_at',
   'created_at',
   'updated_at',
+  'operation_key',
 ]);
 
-/** New pending intents; an existing intent of the same line and kind is left as it is. */
+/**
+ * New pending intents; an existing intent of the same marketplace line and kind is left as it
+ * is, also one written under another order id (the table's unique key on the line).
+ */
 export function insertIntentsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   const values = rows.map((row) => {
     const all = intentValues(row);
-    return [...all.slice(0, 10), ...all.slice(-3)];
+    return [...all.slice(0, 10), ...all.slice(-4)];
   });
   return multiRowInsert(table, NEW_INTENT_COLUMNS, values, { ignore: true });
 }
@@ -30,7 +38,8 @@ export function insertIntentsSql(table: string, rows: readonly IntentRow[]): Sql
  * Release intents copied from the deduct intents of the selected orders, except the lines each
  * selection keeps. Runs in the upsert's transaction, after the deduct intents of the same
  * versions were inserted, so it sees every line that ever got a deduct intent (also lines the
- * new version no longer lists). INSERT IGNORE: a line is released at most once.
+ * new version no longer lists, and lines deducted under an earlier id of the order). A release
+ * copies its deduct's order id and operation key. INSERT IGNORE: a line is released at most once.
  */
 export function insertReleasesSql(
   table: string,
@@ -63,12 +72,13 @@ export function insertReleasesSql(
   const conditions: string[] = [];
   const values: unknown[] = [toSqlDateTime(times.dueAt), toSqlDateTime(times.now), toSqlDateTime(times.now)];
   for (const selection of selections) {
+    const order = [selection.platform, selection.account, selection.platformOrderId];
     if (selection.keep.length === 0) {
-      conditions.push('`order_id` = ?');
-      values.push(selection.orderId);
+      conditions.push(`(${ORDER_IDENTITY})`);
+      values.push(...order);
     } else {
-      conditions.push('(`order_id` = ? AND `line_id` NOT IN (?))');
-      values.push(selection.orderId, selection.keep);
+      conditions.push(`(${ORDER_IDENTITY} AND \`line_id\` NOT IN (?))`);
+      values.push(...order, selection.keep);
     }
   }
   return {
@@ -81,12 +91,27 @@ export function insertReleasesSql(
 
 const SELECT = `SELECT ${columnList(INTENT_COLUMNS)} FROM`;
 
-/** Pending intents of some orders (the sink's own batch, right after its commit). */
-export function selectPendingOfOrdersSql(table: string, orderIds: readonly string[]): SqlStatement {
-  if (orderIds.length === 0) throw new RangeError('selectPendingOfOrdersSql needs at least one order');
+/** A marketplace order: the leading columns of the intents' unique key. */
+export interface MarketplaceOrderKey {
+  platform: string;
+  account: string;
+  platformOrderId: string;
+}
+
+/**
+ * Pending intents of some marketplace orders (the sink's own batch, right after its commit),
+ * whatever order id wrote them.
+ */
+export function selectPendingOfOrdersSql(
+  table: string,
+  orders: readonly MarketplaceOrderKey[],
+): SqlStatement {
+  if (orders.length === 0) throw new RangeError('selectPendingOfOrdersSql needs at least one order');
   return {
-    sql: `${SELECT} ${table} WHERE \`order_id\` IN (?) AND \`status\` = 'pending'`,
-    values: [orderIds],
+    sql:
+      `${SELECT} ${table} WHERE (\`platform\`, \`account\`, \`platform_order_id\`) IN (?) ` +
+      `AND \`status\` = 'pending'`,
+    values: [orders.map((order) => [order.platform, order.account, order.platformOrderId])],
   };
 }
 

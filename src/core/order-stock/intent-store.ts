@@ -8,6 +8,7 @@ import { type IntentRow, intentFromRow } from './intent-rows.js';
 import { intentsTable, issuesTable } from './intent-schema.js';
 import {
   insertIssuesSql,
+  type MarketplaceOrderKey,
   type OrderStockIssue,
   persistTargetsSql,
   selectDeductsSql,
@@ -32,8 +33,8 @@ export class IntentStore {
     this.#chunk = options.maxRowsPerStatement ?? 1000;
   }
 
-  pendingOfOrders(database: number, orderIds: readonly string[]): Promise<IntentRow[]> {
-    return this.#selectChunked(database, orderIds, (table, part) => selectPendingOfOrdersSql(table, part));
+  pendingOfOrders(database: number, orders: readonly MarketplaceOrderKey[]): Promise<IntentRow[]> {
+    return this.#selectChunked(database, orders, (table, part) => selectPendingOfOrdersSql(table, part));
   }
 
   async due(database: number, now: Instant, limit: number): Promise<IntentRow[]> {

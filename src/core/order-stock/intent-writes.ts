@@ -41,9 +41,7 @@ export function stockIntentStatements(
   // A new order has no earlier deduct intents to release; only versions that moved forward do.
   const updated = changed.filter((entry) => entry.outcome === 'updated');
   for (let at = 0; at < updated.length; at += options.maxRows) {
-    const selections = updated
-      .slice(at, at + options.maxRows)
-      .map(({ id, order }) => releaseSelection(order, id));
+    const selections = updated.slice(at, at + options.maxRows).map(({ order }) => releaseSelection(order));
     statements.push(insertReleasesSql(table, selections, times));
   }
   return statements;

@@ -7,6 +7,7 @@ import type { StockService } from '../stock/stock-service.js';
 import { fromEpochMs } from '../time.js';
 import { type Applied, type ApplyContext, applyDeduct, applyRelease, unmapped } from './intent-apply.js';
 import type { IntentRow } from './intent-rows.js';
+import type { MarketplaceOrderKey } from './intent-sql.js';
 import { IntentStore } from './intent-store.js';
 import {
   addOutcome,
@@ -75,18 +76,23 @@ export class OrderStockDrainer {
     return { ...this.#totals };
   }
 
-  /** Applies the pending intents of these orders (the sink's batch, after its commit). */
-  async drainOrders(orders: readonly { id: string; userId: string }[]): Promise<OrderStockCounts> {
-    const byDatabase = new Map<number, string[]>();
+  /**
+   * Applies the pending intents of these orders (the sink's batch, after its commit), found by
+   * the marketplace order: a re-stored order's intents may carry an earlier id.
+   */
+  async drainOrders(
+    orders: readonly (MarketplaceOrderKey & { userId: string })[],
+  ): Promise<OrderStockCounts> {
+    const byDatabase = new Map<number, MarketplaceOrderKey[]>();
     for (const order of orders) {
       const { database } = this.#options.router.route(order.userId);
-      const ids = byDatabase.get(database);
-      if (ids) ids.push(order.id);
-      else byDatabase.set(database, [order.id]);
+      const keys = byDatabase.get(database);
+      if (keys) keys.push(order);
+      else byDatabase.set(database, [order]);
     }
     const counts = emptyCounts();
-    await forEachBounded([...byDatabase], 4, async ([database, ids]) => {
-      const rows = await this.#store.pendingOfOrders(database, ids);
+    await forEachBounded([...byDatabase], 4, async ([database, keys]) => {
+      const rows = await this.#store.pendingOfOrders(database, keys);
       if (rows.length > 0) await this.#process(database, rows, counts);
     });
     return counts;
