@@ -5,6 +5,7 @@ import type { DeadLetterQueue } from '../core/bus/dlq.js';
 import type { OrderBus } from '../core/bus/order-bus.js';
 import type { CheckpointStore } from '../core/checkpoint-store.js';
 import type { AccountConfig } from '../core/config.js';
+import { type LinkedSignal, linkedSignal } from '../core/linked-signal.js';
 import type { Logger } from '../core/logger.js';
 import type { RuntimeStateWriter } from '../core/runtime-state.js';
 import { checkpointAfter, planWindows, type SyncTiming, type SyncWindow } from '../core/sync-window.js';
@@ -102,6 +103,7 @@ export class SyncRunner {
     };
     progress('leasing');
     let lease: AccountLease | undefined;
+    let linked: LinkedSignal | undefined;
     try {
       const acquired = await this.#o.leases.acquire(platform, account);
       if (!acquired.acquired) {
@@ -129,7 +131,9 @@ export class SyncRunner {
       if (plan.clamped)
         logger.info({ to: plan.to }, '--until is later than now minus the safety lag: pulled back');
       progress('fetching');
-      const signal = input.signal ? AbortSignal.any([lease.signal, input.signal]) : lease.signal;
+      // The caller's signal may live as long as the process: linked, not AbortSignal.any.
+      linked = input.signal ? linkedSignal([lease.signal, input.signal]) : undefined;
+      const signal = linked?.signal ?? lease.signal;
       for (const chunk of plan.chunks) {
         await this.#syncChunk({
           target,
@@ -157,6 +161,7 @@ export class SyncRunner {
       );
       progress('failed');
     } finally {
+      linked?.dispose();
       await lease?.release();
       const after = requestTotals(target);
       result.requests = after.requests - before.requests;

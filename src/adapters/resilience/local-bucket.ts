@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import { linkedSignal } from '../../core/linked-signal.js';
 import { sleep } from './sleep.js';
 import type { BucketSnapshot, RateLimit, ScheduleOptions, TokenBucket } from './token-bucket.js';
 import type { UsageCorrection } from './usage-headers.js';
@@ -130,21 +131,27 @@ export class LocalTokenBucket implements TokenBucket {
 
   /** Waits until `weight` tokens are there and takes them. */
   async #acquire(weight: number, signal: AbortSignal | undefined): Promise<void> {
-    const signals = signal ? AbortSignal.any([signal, this.#stopping.signal]) : this.#stopping.signal;
-    for (;;) {
-      signals.throwIfAborted();
-      const now = this.#now();
-      this.#refill(now);
-      if (now >= this.#pausedUntil && this.#tokens + EPSILON >= weight) {
-        this.#tokens = Math.max(0, this.#tokens - weight);
-        this.#inFlight += weight;
-        return;
+    // The limiter's stop signal lives as long as the limiter: linked, not AbortSignal.any.
+    const linked = signal ? linkedSignal([signal, this.#stopping.signal]) : null;
+    const signals = linked?.signal ?? this.#stopping.signal;
+    try {
+      for (;;) {
+        signals.throwIfAborted();
+        const now = this.#now();
+        this.#refill(now);
+        if (now >= this.#pausedUntil && this.#tokens + EPSILON >= weight) {
+          this.#tokens = Math.max(0, this.#tokens - weight);
+          this.#inFlight += weight;
+          return;
+        }
+        const waitMs =
+          now < this.#pausedUntil
+            ? this.#pausedUntil - now
+            : Math.ceil(((weight - this.#tokens) * 1000) / this.#rate);
+        await sleep(Math.max(1, waitMs), signals);
       }
-      const waitMs =
-        now < this.#pausedUntil
-          ? this.#pausedUntil - now
-          : Math.ceil(((weight - this.#tokens) * 1000) / this.#rate);
-      await sleep(Math.max(1, waitMs), signals);
+    } finally {
+      linked?.dispose();
     }
   }
 

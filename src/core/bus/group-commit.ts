@@ -1,3 +1,4 @@
+import { linkedSignal } from '../linked-signal.js';
 import type { BatchHandler, BusBatch, BusMessage } from './order-bus.js';
 
 /**
@@ -41,11 +42,14 @@ export function groupCommit(handler: BatchHandler, options: GroupCommitOptions =
       while (queue.length > 0) {
         const group = takeGroup(queue, maxMessages);
         if (group.length === 0) continue;
+        const combined = combine(group.map((waiting) => waiting.batch));
         try {
-          await handler(combine(group.map((waiting) => waiting.batch)));
+          await handler(combined.batch);
           for (const waiting of group) waiting.resolve();
         } catch (error) {
           for (const waiting of group) waiting.reject(error);
+        } finally {
+          combined.dispose();
         }
       }
     } finally {
@@ -84,13 +88,15 @@ function takeGroup(queue: Waiting[], maxMessages: number): Waiting[] {
   return group;
 }
 
-function combine(batches: readonly BusBatch[]): BusBatch {
-  if (batches.length === 1) return batches[0]!;
+function combine(batches: readonly BusBatch[]): { batch: BusBatch; dispose(): void } {
+  if (batches.length === 1) return { batch: batches[0]!, dispose: () => undefined };
+  // The batches' signals are their consumer's, alive as long as it: linked, not AbortSignal.any.
+  const signal = linkedSignal(batches.map((batch) => batch.signal));
   const origin = new Map<BusMessage, BusBatch>();
   for (const batch of batches) for (const message of batch.messages) origin.set(message, batch);
-  return {
+  const batch: BusBatch = {
     messages: batches.flatMap((batch) => batch.messages),
-    signal: AbortSignal.any(batches.map((batch) => batch.signal)),
+    signal: signal.signal,
     heartbeat: async () => {
       await Promise.all(batches.map((batch) => batch.heartbeat()));
     },
@@ -106,4 +112,5 @@ function combine(batches: readonly BusBatch[]): BusBatch {
       for (const [batch, list] of perBatch) await batch.deadLetter(list);
     },
   };
+  return { batch, dispose: signal.dispose };
 }
