@@ -12,7 +12,7 @@
  * Verdict: the live heap at the end is within 5% (or 2 MiB) of the warm-up snapshot. Prints the
  * constructors that grew most, resident memory over time, and the orders synced meanwhile.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,10 +61,15 @@ async function main(): Promise<void> {
       const added = (await readdir(dir)).filter(
         (name) => !before.has(name) && name.endsWith('.heapsnapshot'),
       );
-      // Written in one go once complete; a size that stopped changing is a finished file.
       if (added.length > 0) {
-        await sleep(2000);
-        const summary = await summarizeHeap(join(dir, added[0]!));
+        // The file grows while V8 writes it: read it once its size held still for 2 s.
+        const file = join(dir, added[0]!);
+        for (let last = -1, size = (await stat(file)).size; size !== last; ) {
+          await sleep(2000);
+          last = size;
+          size = (await stat(file)).size;
+        }
+        const summary = await summarizeHeap(file);
         console.log(
           `${label}: live heap ${(summary.totalBytes / MIB).toFixed(1)} MiB in ${summary.nodes} objects; ` +
             `RSS ${rss.samples.at(-1)?.mb.toFixed(0)} MB; orders stored ${(await world.compare()).stored}`,
