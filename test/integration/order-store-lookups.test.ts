@@ -85,7 +85,13 @@ describe('batch semantics', () => {
     const [order] = generateOrders({ seed: 21, count: 1, idPrefix: 'TWICE' });
     const newer = { ...order!, updatedAt: addMs(order!.updatedAt, 1000), status: 'shipped' as const };
     const result = await store.upsertBatch([newer, order!]);
-    expect({ ...result, ids: result.ids.size }).toEqual({ inserted: 1, updated: 0, unchanged: 0, ids: 1 });
+    expect({ ...result, ids: result.ids.size, outcomes: [...result.outcomes.values()] }).toEqual({
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+      ids: 1,
+      outcomes: ['inserted'],
+    });
     expect((await store.getByPlatformKey(order!))?.status).toBe('shipped');
   });
 
