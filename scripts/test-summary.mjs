@@ -15,7 +15,8 @@ const passed = report.numPassedTests ?? 0;
 // A file that failed without a failing test (it did not load, a hook threw) counts once; suites
 // of failing tests are not counted again on top of their tests.
 const brokenFiles = (report.testResults ?? []).filter(
-  (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+  (file) =>
+    file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
 ).length;
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
