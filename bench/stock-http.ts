@@ -7,8 +7,8 @@
  *     keep-alive connections, the load generator), no auth, no Redis;
  *   - both closed loop, 64 in flight: the most each answers (deduct's capacity as a share of it).
  *
- * The API server runs in this process (createHttpApi over a StockService on an auto-pipelined
- * client, as the worker's api role builds it: WorkerContext.stockApiRedis); the load comes from a
+ * The API server runs in this process (createHttpApi over a StockService on a client of its own,
+ * as the worker's api role builds it: WorkerContext.stockApiRedis); the load comes from a
  * child process (bench/stock-http-load.ts, undici, 64 keep-alive connections), so the two do not
  * share an event loop. Every deduct is a new Idempotency-Key, one unit from a stock of 10^12; the
  * stock is checked after each deduct phase. Also printed: CPU time per request of the server and
@@ -16,7 +16,7 @@
  *
  *   npx tsx bench/stock-http.ts [rounds=5] [seconds=4] [rate=10000]
  *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase),
- *       BENCH_AUTO_PIPELINE (1; 0 runs the API on a plain client, for comparison)
+ *       BENCH_AUTO_PIPELINE (0; 1 runs the API on an auto-pipelined client, for comparison)
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -58,7 +58,7 @@ interface Result {
   serverCpuUs: number;
 }
 
-const AUTO_PIPELINE = process.env.BENCH_AUTO_PIPELINE !== '0';
+const AUTO_PIPELINE = process.env.BENCH_AUTO_PIPELINE === '1';
 const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: AUTO_PIPELINE });
 const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
 const api = createHttpApi({

@@ -173,7 +173,7 @@ export async function startSinkRole(
 
 /**
  * api: /healthz, /readyz, /metrics, and /v1/stock when `api.tokens` is set, on a Redis connection
- * of its own (WorkerContext.stockApiRedis, auto-pipelined). Closed last.
+ * of its own (WorkerContext.stockApiRedis). Closed last.
  */
 export async function startApiRole(
   ctx: WorkerContext,

@@ -15,9 +15,10 @@ import { type PrivateRedis, startPrivateRedis } from '../helpers/private-redis.j
 import { testConfig } from '../helpers/services.js';
 import { bothSides, createStockFixture, type StockFixture } from '../helpers/stock-fixture.js';
 
-// The worker's stock API runs StockService on an auto-pipelined ioredis client
-// (WorkerContext.stockApiRedis): the scripts of calls made in one event-loop turn share one
-// pipeline. Each call must still get its own answer, and apply once. A Redis of this file's own,
+// StockService is a library: a trading-side caller may hand it an auto-pipelined ioredis client,
+// where the scripts of calls made in one event-loop turn share one pipeline. Each call must still
+// get its own answer, and apply once. (The worker's own stock API connection is a plain client:
+// WorkerContext.stockApiRedis; docs/stock-http.md says why.) A Redis of this file's own,
 // because one test flushes the script cache (the shared server's clients would all see NOSCRIPT).
 
 let server: PrivateRedis;
@@ -111,14 +112,14 @@ describe('StockService on an auto-pipelined client', () => {
 });
 
 describe('the worker stock API connection', () => {
-  it('is its own auto-pipelined client, probed for /readyz and closed with the others', async () => {
+  it('is its own plain client, probed for /readyz and closed with the others', async () => {
     const logger = silentLogger();
     const ctx = new WorkerContext({ config: testConfig(), logger, metrics: new WorkerMetrics({ logger }) });
     try {
       const api = await ctx.stockApiRedis();
       const loops = await ctx.stockRedis();
       expect(api).not.toBe(loops);
-      expect(api.options.enableAutoPipelining).toBe(true);
+      expect(api.options.enableAutoPipelining).toBe(false);
       expect(loops.options.enableAutoPipelining).toBe(false);
       expect(await ctx.stockApiService()).toBe(await ctx.stockApiService());
       expect(await ctx.stockApiService()).not.toBe(await ctx.stockService());
