@@ -139,19 +139,26 @@ ensure_packages() {
 
 # --- MariaDB ----------------------------------------------------------------
 
+# Shard tables the table cache should hold: a 16 x 256 layout is 12,288 order
+# tables plus 16 intents tables; tests and a migration's second layout add more.
+# A smaller cache reopens thousands of tables per migrate-shards backfill batch
+# (docs/migrate-shards.md, "Sizing the server").
+TABLE_CACHE=20000
+
 write_my_cnf() {
   # Tests create many databases (~16*256*3 tables) and want them all open.
   # The caches need file descriptors; if the hard limit is below 65535 (e.g.
   # a container, where even root cannot raise it), size them to fit so that
   # InnoDB never runs into EMFILE (mariadbd would otherwise shrink
   # table_open_cache itself, with a warning, but not innodb_open_files).
-  local nofile tables=20000 innodb_files=20000 files=65535
+  # mysql_up raises table_open_cache back at run time (see there).
+  local nofile tables=$TABLE_CACHE innodb_files=20000 files=65535
   nofile=$(ulimit -Hn)
   [ "$nofile" = unlimited ] && nofile=1048576
   if [ "$nofile" -lt 65535 ]; then
     files=$nofile
     innodb_files=$(( nofile - 1500 < 20000 ? nofile - 1500 : 20000 ))
-    tables=$(( (nofile - 1000 - 40) / 2 < 20000 ? (nofile - 1000 - 40) / 2 : 20000 ))
+    tables=$(( (nofile - 1000 - 40) / 2 < TABLE_CACHE ? (nofile - 1000 - 40) / 2 : TABLE_CACHE ))
   fi
   # Rewritten on every `up` so port/paths follow the environment.
   cat >"$MY_CNF" <<EOF
@@ -172,7 +179,9 @@ max_allowed_packet             = 64M
 sql_mode                       = STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION
 # Test speed over durability: flush the redo log once a second.
 innodb_flush_log_at_trx_commit = 2
-innodb_buffer_pool_size        = 1G
+# A 16 x 256 layout's empty tables alone are ~1 GB of pages (each index has its
+# root page); with 1G a backfill into it kept reading evicted pages back.
+innodb_buffer_pool_size        = 2G
 innodb_log_file_size           = 256M
 max_connections                = 1000
 # Many test databases: see write_my_cnf (fd hard limit here: $nofile).
@@ -238,6 +247,12 @@ GRANT ALL PRIVILEGES ON *.* TO 'tradectl'@'localhost' WITH GRANT OPTION;
 GRANT ALL PRIVILEGES ON *.* TO 'tradectl'@'%' WITH GRANT OPTION;
 EOF
   my_tcp_ok >/dev/null || die "cannot log in as tradectl over TCP 127.0.0.1:$MYSQL_PORT"
+  # At start mariadbd caps table_open_cache at (open_files_limit - max_connections) / 2,
+  # counting two descriptors per cached table (MyISAM's). A cached InnoDB table holds
+  # none (innodb_open_files bounds InnoDB's files, sized above), so under a low hard
+  # limit the cache is raised at run time to hold the shard tables.
+  my_sql -e "SET GLOBAL table_open_cache = GREATEST(@@table_open_cache, $TABLE_CACHE)" ||
+    log "could not raise table_open_cache to $TABLE_CACHE"
 }
 
 mysql_down() {

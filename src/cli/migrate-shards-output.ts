@@ -125,6 +125,13 @@ export function printTransition(io: CliIo, report: TransitionReport): void {
   );
   for (const name of report.dropped)
     writeLine(io.stdout, `${report.dryRun ? 'would drop' : 'dropped'} ${name}`);
+  if (report.intents !== null) {
+    const { copied, notCopied } = report.intents;
+    writeLine(
+      io.stdout,
+      `stock intents copied into the target: ${copied}${notCopied > 0 ? ` (${notCopied} not copied: no order in the source, or written during the copy)` : ''}`,
+    );
+  }
   writeLine(io.stderr, `${report.meaning}; next step: ${report.next}`);
 }
 

@@ -141,7 +141,10 @@ async function shardTransaction(
     // GREATEST(old, incoming) equals the incoming version exactly when it was applied (>=).
     const wasApplied = found.version === item.order.updatedAt;
     let outcome: Outcome = 'unchanged';
-    if (found.id === item.proposedId) outcome = 'inserted';
+    // A caller that chooses ids (the migration's layout writer) proposes the id an existing order
+    // already has: only an order without a previous version is new. Counting an existing one as
+    // inserted would skip its release intents and its stale lines.
+    if (found.id === item.proposedId && found.previous === null) outcome = 'inserted';
     else if (wasApplied && found.previous !== item.order.updatedAt) {
       outcome = 'updated';
       movedForward.push({ id: found.id, version: item.order.updatedAt });

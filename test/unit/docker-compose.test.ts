@@ -58,6 +58,24 @@ describe('docker-compose.yml', () => {
     expect(services.redis!.image).toMatch(/^redis:7(\.|$)/);
   });
 
+  it('sizes MySQL to keep a 16 x 256 layout in its table cache', () => {
+    const option = (name: string) =>
+      Number(
+        /=(\d+)$/.exec(
+          words(services.mysql!.command).find((word) => word.startsWith(`--${name}=`)) ?? '',
+        )?.[1],
+      );
+    const layoutTables = 16 * 256 * 3 + 16;
+    expect(option('table-open-cache')).toBeGreaterThan(layoutTables);
+    expect(option('table-definition-cache')).toBeGreaterThan(layoutTables);
+    // mysqld lowers table_open_cache to (open_files_limit - max_connections) / 2 at start.
+    const files = Math.min(
+      option('open-files-limit'),
+      (services.mysql as { ulimits?: { nofile?: { hard?: number } } }).ulimits?.nofile?.hard ?? 0,
+    );
+    expect((files - 10 - option('max-connections')) / 2).toBeGreaterThanOrEqual(option('table-open-cache'));
+  });
+
   it('keeps Redis on AOF', () => {
     const command = words(services.redis!.command).join(' ');
     expect(command).toMatch(/--appendonly yes/);

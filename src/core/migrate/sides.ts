@@ -11,6 +11,7 @@ import {
   legacyRowHashes,
   type RowHash,
 } from './chunk-sums.js';
+import { copyOrderIntents, keyedOrders } from './layout-intents.js';
 import { readLayoutBatch, readLayoutRange } from './layout-source.js';
 import { createLayoutWriter, type LayoutWriter, withoutCurrent } from './layout-writer.js';
 import { type LayoutHandle, layoutHandle } from './layouts.js';
@@ -35,7 +36,10 @@ export interface MigrationSides {
   source: Side;
   target: Side;
   targetHandle: LayoutHandle;
-  /** Writes into the target under the source's ids (the locator too for a legacy source). */
+  /**
+   * Writes into the target under the source's ids (the locator too for a legacy source; the
+   * orders' stock intents too for a layout source).
+   */
   writeTarget: LayoutWriter;
   /** The newest id the backfill copies and verify compares; null: up to the source's newest. */
   highKey: bigint | null;
@@ -78,8 +82,10 @@ export function migrationSides(
   });
   let source: Side;
   let readBatch: MigrationSides['readBatch'];
+  let sourceHandle: LayoutHandle | null = null;
   if (state.source.kind === 'layout') {
     const handle = layoutHandle(config, base, state.source.layout);
+    sourceHandle = handle;
     source = layoutSide(handle);
     readBatch = (from, limit) => readLayoutBatch(handle, from, limit);
   } else {
@@ -119,13 +125,19 @@ export function migrationSides(
     writeLocator: legacy !== null,
     concurrency: writerConcurrency,
   });
+  const layoutCopy = sourceHandle;
   return {
     source,
     target: layoutSide(targetHandle),
     targetHandle,
     writeTarget:
-      legacy === null
-        ? write
+      layoutCopy !== null
+        ? // The orders, then their stock intents (layout-intents.ts): the backfill and the repair.
+          async (items) => {
+            const result = await write(items);
+            await copyOrderIntents(layoutCopy, targetHandle, keyedOrders(items));
+            return result;
+          }
         : async (items) => write(await withoutCurrent(targetHandle.pools, targetHandle.router, items)),
     highKey: legacy?.highKey == null ? null : BigInt(legacy.highKey),
     readBatch,

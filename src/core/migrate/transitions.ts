@@ -1,7 +1,9 @@
+import type { RowDataPacket } from 'mysql2/promise';
 import { TradectlError, UsageError } from '../errors.js';
 import { classifyMysqlError } from '../mysql-errors.js';
 import type { MigrationContext } from './context.js';
-import { type LayoutSpec, layoutHandle } from './layouts.js';
+import { type IntentSync, syncLayoutIntents } from './layout-intents.js';
+import { type LayoutHandle, type LayoutSpec, layoutHandle } from './layouts.js';
 import { legacyTableName } from './legacy-table.js';
 import { type MigrationStep, nextStep, PHASE_MEANING, requireStep } from './phases.js';
 import type { MigrationPhase, MigrationState } from './state.js';
@@ -22,6 +24,11 @@ export interface TransitionReport {
   dryRun: boolean;
   /** What was (or, on a dry run, would be) dropped. */
   dropped: string[];
+  /**
+   * Layout migrations: the stock intents copied into the target by cutover (before reads move)
+   * and cleanup (after the source stopped being written, before it is dropped); else null.
+   */
+  intents: IntentSync | null;
   meaning: string;
   next: string;
 }
@@ -74,10 +81,19 @@ export async function transition(
     changed,
     dryRun: options.dryRun === true,
     dropped: drops.map((drop) => drop.name),
+    intents: null,
     meaning: PHASE_MEANING[to],
     next: nextStep(to),
   };
   if (options.dryRun) return report;
+  // The stock drainer works on the config's layout, the source, until cleanup (dual-write-store.ts):
+  // the target's copies of the intents catch up before reads move to it, and once more after the
+  // source is no longer written (layout-intents.ts).
+  const layouts =
+    state.source.kind === 'layout' ? intentLayouts(context, state.source.layout, state.target) : null;
+  if (step === 'cutover' && changed && layouts) {
+    report.intents = await syncLayoutIntents(layouts.source, layouts.target);
+  }
   if (changed) {
     const stamp =
       step === 'cutover' ? (['cut_over_at'] as const) : step === 'rollback' ? [] : (['finished_at'] as const);
@@ -92,13 +108,44 @@ export async function transition(
       );
     }
   }
-  if (drops.length > 0) {
-    // Sinks write the old side until they re-read the phase: let them, then drop.
+  const syncAtCleanup = step === 'cleanup' && layouts !== null && (await databasesExist(layouts.source));
+  if (drops.length > 0 || syncAtCleanup) {
+    // Sinks write the old side until they re-read the phase: let them, then copy and drop.
     await sleepFor(options.settleMs ?? 15_000, options.signal);
     if (options.signal?.aborted) return { ...report, dropped: [] };
+    if (syncAtCleanup) report.intents = await syncLayoutIntents(layouts.source, layouts.target);
     for (const drop of drops) await drop.run();
   }
   return report;
+}
+
+function intentLayouts(
+  context: MigrationContext,
+  source: LayoutSpec,
+  target: LayoutSpec,
+): { source: LayoutHandle; target: LayoutHandle } {
+  return {
+    source: layoutHandle(context.config, context.base, source),
+    target: layoutHandle(context.config, context.base, target),
+  };
+}
+
+/** Whether every database of the layout is there (a cleanup re-run may find them dropped). */
+async function databasesExist(handle: LayoutHandle): Promise<boolean> {
+  const names = Array.from({ length: handle.spec.databases }, (_, index) =>
+    handle.router.databaseName(index),
+  );
+  try {
+    const [rows] = await handle.pools
+      .meta()
+      .query<RowDataPacket[]>(
+        'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+        [names],
+      );
+    return Number(rows[0]!.n) === names.length;
+  } catch (error) {
+    throw classifyMysqlError(error, 'look for the source databases');
+  }
 }
 
 interface Drop {
