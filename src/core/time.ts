@@ -14,6 +14,7 @@ const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const LOCAL_DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const SQL_DATETIME_MS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
 
 // Platforms never send instants outside this range; one that does is a unit mix-up (seconds sent
 // as milliseconds, or the reverse), which must fail loudly rather than store 1970 or 56000 AD.
@@ -81,11 +82,42 @@ export function assertInstant(value: unknown, field = 'time'): Instant {
 }
 
 export function isInstant(value: unknown): value is Instant {
-  if (typeof value !== 'string' || !CANONICAL.test(value)) return false;
-  // Date.parse rolls impossible dates over (Feb 30 becomes Mar 2), so only an instant that
-  // formats back to the same text is real; the range guard is the one fromEpochMs applies.
-  const ms = Date.parse(value);
-  return ms >= MIN_MS && ms < MAX_MS && new Date(ms).toISOString() === value;
+  return typeof value === 'string' && CANONICAL.test(value) && isRealCalendarTime(value, 'T');
+}
+
+/**
+ * The fields of a text already shaped like `YYYY-MM-DD?HH:MM:SS…` name a real time in the
+ * plausible range (the one fromEpochMs applies): no Feb 30, no hour 24, no leap second. Checked
+ * on the digits, because this runs for every instant of every order the sink decodes and the
+ * round trip through Date (parse, then format and compare) cost several microseconds each.
+ */
+function isRealCalendarTime(text: string, separator: 'T' | ' '): boolean {
+  if (text[10] !== separator) return false;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  return (
+    year >= 2000 &&
+    year < 2200 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    digits(text, 11, 2) <= 23 &&
+    digits(text, 14, 2) <= 59 &&
+    digits(text, 17, 2) <= 59
+  );
+}
+
+function digits(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 export function fromEpochMs(ms: number, field = 'time'): Instant {
@@ -107,6 +139,10 @@ export function toSqlDateTime(instant: Instant): string {
 /** Reads a DATETIME(3) value (string `YYYY-MM-DD HH:MM:SS[.fff]`, or a Date from a UTC pool). */
 export function fromSqlDateTime(value: string | Date): Instant {
   if (value instanceof Date) return fromEpochMs(value.getTime());
+  // DATETIME(3) as the pools read it: the canonical instant is the same digits.
+  if (SQL_DATETIME_MS.test(value) && isRealCalendarTime(value, ' ')) {
+    return `${value.slice(0, 10)}T${value.slice(11)}Z`;
+  }
   return parseIsoInstant(`${value.replace(' ', 'T')}Z`);
 }
 

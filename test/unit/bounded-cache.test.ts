@@ -16,6 +16,39 @@ describe('BoundedCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('evicts exactly what a plain LRU list would, across hits, overwrites, deletes and clears', () => {
+    // Eviction walks one long-lived Map iterator; a reference model checks it never skips or
+    // evicts the wrong key, whatever mix of operations moved keys behind it.
+    const cache = new BoundedCache<number>({ maxEntries: 50, ttlMs: 1000, clock: () => 0 });
+    let model: string[] = []; // least recently used first
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const key = `k${random(120)}`;
+      const op = random(100);
+      if (op < 45) {
+        const hit = cache.get(key);
+        expect(hit !== undefined).toBe(model.includes(key));
+        if (hit !== undefined) model = [...model.filter((k) => k !== key), key];
+      } else if (op < 95) {
+        cache.set(key, step);
+        model = [...model.filter((k) => k !== key), key];
+        if (model.length > 50) model = model.slice(model.length - 50);
+      } else if (op < 99) {
+        cache.delete(key);
+        model = model.filter((k) => k !== key);
+      } else {
+        cache.clear();
+        model = [];
+      }
+      expect(cache.size).toBe(model.length);
+    }
+    for (const key of model) expect(cache.get(key)).toBeTypeOf('number');
+  });
+
   it('forgets an entry once its time-to-live has passed, and keeps null values as hits', () => {
     let now = 1000;
     const cache = new BoundedCache<string | null>({ maxEntries: 10, ttlMs: 50, clock: () => now });

@@ -308,3 +308,41 @@ describe('canonical instants and DATETIME(3)', () => {
     expect(issuesOf(() => addMs('2000-01-01T00:00:00.000Z', -1))[0]!.message).toContain('plausible range');
   });
 });
+
+describe('isInstant and fromSqlDateTime on the digits', () => {
+  // The reference: what the Date round trip says (parse, then format back and compare), with
+  // the plausible range of fromEpochMs.
+  const viaDate = (text: string) => {
+    const ms = Date.parse(text);
+    return ms >= Date.UTC(2000, 0, 1) && ms < Date.UTC(2200, 0, 1) && new Date(ms).toISOString() === text;
+  };
+  const two = (n: number) => String(n).padStart(2, '0');
+
+  it('agrees with the Date round trip on real, impossible and out-of-range times', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const years = [1999, 2000, 2024, 2100, 2199, 2200, 2400];
+    let real = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text =
+        `${years[random(years.length)]}-${two(random(14))}-${two(random(33))}` +
+        `T${two(random(26))}:${two(random(62))}:${two(random(62))}.${String(random(1000)).padStart(3, '0')}Z`;
+      const expected = viaDate(text);
+      if (expected) real++;
+      expect(isInstant(text), text).toBe(expected);
+      const sql = `${text.slice(0, 10)} ${text.slice(11, 23)}`;
+      if (expected) expect(fromSqlDateTime(sql)).toBe(text);
+      else expect(() => fromSqlDateTime(sql), sql).toThrow(ValidationError);
+    }
+    expect(real).toBeGreaterThan(5_000);
+    for (const text of ['2024-02-29T12:00:00.000Z', '2000-02-29T00:00:00.000Z', '2199-12-31T23:59:59.999Z']) {
+      expect(isInstant(text), text).toBe(true);
+    }
+    for (const text of ['2023-02-29T12:00:00.000Z', '2100-02-29T00:00:00.000Z', '2024-04-31T00:00:00.000Z']) {
+      expect(isInstant(text), text).toBe(false);
+    }
+  });
+});

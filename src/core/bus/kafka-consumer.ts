@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -52,6 +53,9 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
   const logger = deps.logger.child({ groupId: options.groupId });
   const stopping = new AbortController();
   const abandon = new AbortController();
+  // Every partition handled at once waits on both signals (delivery attempt, backoff sleep):
+  // that many listeners is the design, not a leak, and Node's default warning threshold is 10.
+  setMaxListeners(2 * config.partitionsConsumedConcurrently + 10, stopping.signal, abandon.signal);
 
   const partitionLoggers = new Map<number, Logger>();
   const partitionLogger = (partition: number): Logger => {

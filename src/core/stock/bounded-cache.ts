@@ -4,12 +4,20 @@
  * never older than `ttlMs` (a change made by another process shows after at most that long).
  * A Map keeps insertion order, so moving a key to the end on each hit makes the first key the
  * least recently used.
+ *
+ * Eviction walks one long-lived iterator instead of asking `keys().next()` each time: a deleted
+ * Map entry stays a hole in V8's table until the next rehash, and a fresh iterator skips every
+ * hole from the start, so a full cache paid ~3-4 µs per eviction (the order stock drain evicts
+ * on nearly every lookup). A Map iterator is live (entries deleted before it reaches them are
+ * skipped, entries added later are visited), and everything before its position was evicted or
+ * moved to the end, so the next key it yields is still the least recently used.
  */
 export class BoundedCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #clock: () => number;
+  #evictor: Iterator<string> | undefined;
 
   constructor(options: { maxEntries: number; ttlMs: number; clock?: () => number }) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
@@ -38,9 +46,20 @@ export class BoundedCache<V> {
   set(key: string, value: V): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expiresAt: this.#clock() + this.#ttlMs });
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    while (this.#entries.size > this.#maxEntries) this.#evictOldest();
+  }
+
+  #evictOldest(): void {
+    for (;;) {
+      this.#evictor ??= this.#entries.keys();
+      const next = this.#evictor.next();
+      // An exhausted iterator stays exhausted: start a new pass (the Map is not empty here).
+      if (next.done) {
+        this.#evictor = undefined;
+        continue;
+      }
+      this.#entries.delete(next.value);
+      return;
     }
   }
 
@@ -50,5 +69,6 @@ export class BoundedCache<V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#evictor = undefined;
   }
 }
