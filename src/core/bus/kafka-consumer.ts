@@ -124,12 +124,9 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (stopping.signal.aborted) return;
-      startMember().then(
-        () => {
-          restarts = 0;
-        },
-        (failure: unknown) => onCrash(false, failure),
-      );
+      // The wait keeps growing until a member joins the group: one that starts and crashes
+      // before joining (the mock's rebalance error) must not be retried every second.
+      startMember().catch((failure: unknown) => onCrash(false, failure));
     }, wait);
   };
 
@@ -144,6 +141,7 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     // Only the newest member's crash counts; a replaced one may still report its own.
     consumer = member;
     member.on(member.events.GROUP_JOIN, (event) => {
+      if (member === consumer) restarts = 0;
       // Partitions may have moved: lag of partitions this member no longer owns is not ours to report.
       lag.clear();
       logger.info(
