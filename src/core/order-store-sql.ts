@@ -17,7 +17,8 @@ export interface SqlStatement {
   values: unknown[];
 }
 
-const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
+/** `a`, `b`, `c`: a statement's column list. */
+export const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
 
 /**
  * INSERT ... ON DUPLICATE KEY UPDATE that applies a row only when its `updated_at` (the

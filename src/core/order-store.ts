@@ -193,6 +193,7 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function compareIds(a: string, b: string): number {
+/** Decimal ids in numeric order (shorter is smaller), without parsing them. */
+export function compareIds(a: string, b: string): number {
   return a.length - b.length || compareKeys(a, b);
 }

@@ -3,8 +3,9 @@ import { forEachBounded } from '../bounded-concurrency.js';
 import { classifyMysqlError } from '../mysql-errors.js';
 import { INTENT_COLUMNS, type IntentRow, intentFromRow, intentValues } from '../order-stock/intent-rows.js';
 import { intentsTable } from '../order-stock/intent-schema.js';
-import type { MarketplaceOrderKey } from '../order-stock/intent-sql.js';
-import type { SqlStatement } from '../order-store-sql.js';
+import { type MarketplaceOrderKey, selectOfOrdersSql } from '../order-stock/intent-sql.js';
+import { compareIds } from '../order-store.js';
+import { columnList, type SqlStatement } from '../order-store-sql.js';
 import type { ShardLocation } from '../shard-router.js';
 import type { LayoutHandle } from './layouts.js';
 import type { IdentifiedOrder } from './legacy-mapping.js';
@@ -45,12 +46,11 @@ const ASSIGNED = [
 /** Upserts copied intents: missing rows are inserted, pending rows catch up, final rows stay. */
 export function copyIntentsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   if (rows.length === 0) throw new RangeError('copyIntentsSql needs at least one row');
-  const columns = INTENT_COLUMNS.map((column) => `\`${column}\``).join(', ');
   const assignments = ASSIGNED.map(
     (column) => `\`${column}\` = IF(${MAY_REPLACE}, VALUES(\`${column}\`), \`${column}\`)`,
   );
   return {
-    sql: `INSERT INTO ${table} (${columns}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
+    sql: `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
     values: [rows.map(intentValues)],
   };
 }
@@ -91,11 +91,11 @@ async function copyFromDatabase(
   orders: readonly KeyedOrder[],
 ): Promise<number> {
   const users = new Map(orders.map((order) => [keyOf(order), order.userId]));
+  const select = selectOfOrdersSql(intentsTable(source.router, database), orders);
   const rows = await query(
     source.pools.forDatabase(database),
-    `SELECT ${INTENT_COLUMNS.map((column) => `\`${column}\``).join(', ')} FROM ${intentsTable(source.router, database)} ` +
-      'WHERE (`platform`, `account`, `platform_order_id`) IN (?)',
-    [orders.map((order) => [order.platform, order.account, order.platformOrderId])],
+    select.sql,
+    select.values,
     'read source stock intents',
   );
   const byTarget = new Map<number, IntentRow[]>();
@@ -109,7 +109,8 @@ async function copyFromDatabase(
   for (const [to, intents] of byTarget) {
     // Key order, so two copies of overlapping intents lock their rows in one order.
     intents.sort(
-      (a, b) => compare(a.orderId, b.orderId) || compare(a.lineId, b.lineId) || compare(a.kind, b.kind),
+      (a, b) =>
+        compareIds(a.orderId, b.orderId) || compareIds(a.lineId, b.lineId) || compareIds(a.kind, b.kind),
     );
     for (let at = 0; at < intents.length; at += PAGE) {
       const { sql, values } = copyIntentsSql(intentsTable(target.router, to), intents.slice(at, at + PAGE));
@@ -198,8 +199,6 @@ export function keyedOrders(items: readonly IdentifiedOrder[]): KeyedOrder[] {
     userId: order.userId,
   }));
 }
-
-const compare = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 async function query(pool: Pool, sql: string, values: unknown[], what: string): Promise<RowDataPacket[]> {
   try {

@@ -1,4 +1,4 @@
-import { multiRowInsert, type SqlStatement } from '../order-store-sql.js';
+import { columnList, multiRowInsert, type SqlStatement } from '../order-store-sql.js';
 import { type Instant, toSqlDateTime } from '../time.js';
 import { INTENT_COLUMNS, type IntentRow, intentValues, type ReleaseSelection } from './intent-rows.js';
 
@@ -6,8 +6,6 @@ import { INTENT_COLUMNS, type IntentRow, intentValues, type ReleaseSelection } f
  * The SQL of the order stock outbox, built by pure functions (table-tested). Table names come
  * in qualified from intent-schema.ts; values are bound.
  */
-
-const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
 
 // Intents are found by the marketplace order (the unique key's prefix), never by order id: an
 // order re-stored under a new id has its lines' intents under the id that first wrote them.
@@ -98,6 +96,15 @@ export interface MarketplaceOrderKey {
   platformOrderId: string;
 }
 
+/** Every intent of some marketplace orders, whatever order id wrote them (a layout move copies them). */
+export function selectOfOrdersSql(table: string, orders: readonly MarketplaceOrderKey[]): SqlStatement {
+  if (orders.length === 0) throw new RangeError('selectOfOrdersSql needs at least one order');
+  return {
+    sql: `${SELECT} ${table} WHERE (\`platform\`, \`account\`, \`platform_order_id\`) IN (?)`,
+    values: [orders.map((order) => [order.platform, order.account, order.platformOrderId])],
+  };
+}
+
 /**
  * Pending intents of some marketplace orders (the sink's own batch, right after its commit),
  * whatever order id wrote them.
@@ -107,12 +114,8 @@ export function selectPendingOfOrdersSql(
   orders: readonly MarketplaceOrderKey[],
 ): SqlStatement {
   if (orders.length === 0) throw new RangeError('selectPendingOfOrdersSql needs at least one order');
-  return {
-    sql:
-      `${SELECT} ${table} WHERE (\`platform\`, \`account\`, \`platform_order_id\`) IN (?) ` +
-      `AND \`status\` = 'pending'`,
-    values: [orders.map((order) => [order.platform, order.account, order.platformOrderId])],
-  };
+  const all = selectOfOrdersSql(table, orders);
+  return { sql: `${all.sql} AND \`status\` = 'pending'`, values: all.values };
 }
 
 /** Pending intents whose time has come, oldest first (the sweep). */
