@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DeadLetterInput, MessageSource } from './dlq.js';
@@ -241,6 +242,21 @@ async function waitWithHeartbeats(ms: number, context: DeliveryContext): Promise
     );
     if (!context.stopping.aborted) await heartbeat(context);
   }
+}
+
+/**
+ * A consumer's stop and abandon signals. Every batch being handled waits on both (a delivery
+ * attempt races `abandon`, a backoff sleeps on `stopping`), so `batchesAtOnce` batches put that
+ * many listeners on each: the design, not a leak, and above Node's warning threshold of 10.
+ */
+export function consumerSignals(batchesAtOnce: number): {
+  stopping: AbortController;
+  abandon: AbortController;
+} {
+  const stopping = new AbortController();
+  const abandon = new AbortController();
+  setMaxListeners(2 * batchesAtOnce + 10, stopping.signal, abandon.signal);
+  return { stopping, abandon };
 }
 
 /** Resolves after `ms`, or early (never rejecting) when `signal` aborts. */

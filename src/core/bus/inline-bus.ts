@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import {
   type BusCounters,
+  consumerSignals,
   deliverChunk,
   newCounters,
   type RawDelivery,
@@ -187,8 +188,7 @@ export function createInlineBus(options: InlineBusOptions): OrderBus {
       const active: ActiveConsumer = {
         groupId: consumeOptions.groupId,
         options: consumeOptions,
-        stopping: new AbortController(),
-        abandon: new AbortController(),
+        ...consumerSignals(laneCount),
         workers: new Map(),
       };
       consumer = active;

@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import {
   type BusCounters,
+  consumerSignals,
   type DeliveryContext,
   deliverChunk,
   MembershipLost,
@@ -51,11 +51,7 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
   const topic = config.ordersTopic;
   const maxBatch = options.maxBatchMessages ?? 500;
   const logger = deps.logger.child({ groupId: options.groupId });
-  const stopping = new AbortController();
-  const abandon = new AbortController();
-  // Every partition handled at once waits on both signals (delivery attempt, backoff sleep):
-  // that many listeners is the design, not a leak, and Node's default warning threshold is 10.
-  setMaxListeners(2 * config.partitionsConsumedConcurrently + 10, stopping.signal, abandon.signal);
+  const { stopping, abandon } = consumerSignals(config.partitionsConsumedConcurrently);
 
   const partitionLoggers = new Map<number, Logger>();
   const partitionLogger = (partition: number): Logger => {
