@@ -173,6 +173,21 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
   };
 }
 
+/** Both contenders on fresh databases, the ceiling first or second; each dropped afterwards. */
+async function runBoth(orders: readonly UnifiedOrder[], rawFirst: boolean) {
+  const raw = await setUpRawInsertCeiling(orders, { batch: 10_000, concurrency: 1, maxRows: 2000 });
+  const sunk = await setUpPipeline(orders);
+  try {
+    const first = rawFirst ? await raw.run() : undefined;
+    const pipeline = await sunk.run();
+    const ceiling = first ?? (await raw.run());
+    return { ceiling, pipeline };
+  } finally {
+    await raw.drop();
+    await sunk.drop();
+  }
+}
+
 async function main(): Promise<void> {
   // As on a real seller's system every order of an account belongs to the account's user, so an
   // account's orders share one shard.
@@ -188,41 +203,21 @@ async function main(): Promise<void> {
   // One untimed pass of both on fresh databases first: the worker is a long-running process, and
   // a first round measured with a cold JIT was 20-30 points below the next ones.
   const warmupOrders = orders.slice(0, Number(args['warmup-orders']));
-  if (warmupOrders.length > 0) {
-    const raw = await setUpRawInsertCeiling(warmupOrders, { batch: 10_000, concurrency: 1, maxRows: 2000 });
-    const sunk = await setUpPipeline(warmupOrders);
-    try {
-      await raw.run();
-      await sunk.run();
-    } finally {
-      await raw.drop();
-      await sunk.drop();
-    }
-  }
+  if (warmupOrders.length > 0) await runBoth(warmupOrders, true);
   const ceiling: number[] = [];
   const pipeline: number[] = [];
   const ratios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const raw = await setUpRawInsertCeiling(orders, { batch: 10_000, concurrency: 1, maxRows: 2000 });
-    const sunk = await setUpPipeline(orders);
-    try {
-      // Alternate which goes first, so load from other processes favours neither.
-      const rawFirst = round % 2 === 1;
-      const a = rawFirst ? await raw.run() : undefined;
-      const b = await sunk.run();
-      const c = a ?? (await raw.run());
-      ceiling.push((ORDERS / c.ms) * 1000);
-      pipeline.push((ORDERS / b.ms) * 1000);
-      ratios.push(pipeline.at(-1)! / ceiling.at(-1)!);
-      console.log(
-        `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (client cpu ${c.cpuMs.toFixed(0)} ms), ` +
-          `topic -> shards ${pipeline.at(-1)!.toFixed(0)} orders/s (client cpu ${b.cpuMs.toFixed(0)} ms): ` +
-          `${(ratios.at(-1)! * 100).toFixed(0)}%`,
-      );
-    } finally {
-      await raw.drop();
-      await sunk.drop();
-    }
+    // Alternate which goes first, so load from other processes favours neither.
+    const { ceiling: c, pipeline: b } = await runBoth(orders, round % 2 === 1);
+    ceiling.push((ORDERS / c.ms) * 1000);
+    pipeline.push((ORDERS / b.ms) * 1000);
+    ratios.push(pipeline.at(-1)! / ceiling.at(-1)!);
+    console.log(
+      `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (client cpu ${c.cpuMs.toFixed(0)} ms), ` +
+        `topic -> shards ${pipeline.at(-1)!.toFixed(0)} orders/s (client cpu ${b.cpuMs.toFixed(0)} ms): ` +
+        `${(ratios.at(-1)! * 100).toFixed(0)}%`,
+    );
   }
   const a = summary(ceiling);
   const b = summary(pipeline);
