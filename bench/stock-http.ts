@@ -9,7 +9,7 @@
  *
  * The API server runs in this process (createHttpApi over a StockService on a client of its own,
  * as the worker's api role builds it: WorkerContext.stockApiRedis); the load comes from a
- * child process (bench/stock-http-load.ts, undici, 64 keep-alive connections), so the two do not
+ * child process (bench/stock-http-load.ts: 64 keep-alive connections on raw sockets), so the two do not
  * share an event loop. Every deduct is a new Idempotency-Key, one unit from a stock of 10^12; the
  * stock is checked after each deduct phase. Also printed: CPU time per request of the server and
  * of the generator (what the machine's load cannot inflate much), and the load average per round.
