@@ -15,7 +15,12 @@
  *
  *   npx tsx bench/sink-throughput.ts [--orders 20000] [--rounds 3] [--layout 4x64]
  *                                    [--max-batch 2000] [--accounts 6] [--order-stock on|off]
- *                                    [--warmup-orders 5000]
+ *                                    [--mapped on|off] [--warmup-orders 5000]
+ *
+ * With order stock on (the product's default) the sink also writes each line's stock intent
+ * with its order and drains it into Redis. --mapped on (default): every account's seller SKUs
+ * are mapped to internal SKUs that hold plenty of stock in Redis, so each line is deducted as in
+ * production; off: no listing is mapped, so every line takes the unmapped path (an issue row).
  *
  * Before the timed rounds, both contenders run once, untimed, on --warmup-orders orders (fresh
  * databases and topic): the timed rounds then measure warm code, as a long-running worker runs.
@@ -40,7 +45,13 @@ import type { Config } from '../src/core/config.js';
 import { silentLogger } from '../src/core/logger.js';
 import { MysqlPools } from '../src/core/mysql-pools.js';
 import type { UnifiedOrder } from '../src/core/order.js';
+import { activeLines } from '../src/core/order-stock/intent-rows.js';
+import { intentsTable } from '../src/core/order-stock/intent-schema.js';
 import { initShards, routerForConfig } from '../src/core/shard-admin.js';
+import type { ShardRouter } from '../src/core/shard-router.js';
+import { ListingMap } from '../src/core/stock/listing-map.js';
+import type { ListingMappingInput } from '../src/core/stock/listing-mapping.js';
+import { StockService } from '../src/core/stock/stock-service.js';
 import { createSinkPipeline } from '../src/workers/sink-pipeline.js';
 import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../test/helpers/services.js';
@@ -60,6 +71,7 @@ const { values: args } = parseArgs({
     'max-batch': { type: 'string', default: '2000' },
     accounts: { type: 'string', default: '6' },
     'order-stock': { type: 'string', default: 'on' },
+    mapped: { type: 'string', default: 'on' },
     'warmup-orders': { type: 'string', default: '5000' },
   },
 });
@@ -69,6 +81,7 @@ const [DATABASES, TABLES] = args.layout.split('x').map(Number) as [number, numbe
 const MAX_BATCH = Number(args['max-batch']);
 const ACCOUNTS = Number(args.accounts);
 const ORDER_STOCK = args['order-stock'] !== 'off';
+const MAPPED = ORDER_STOCK && args.mapped !== 'off';
 const GOAL = 0.7;
 const SERVICES = fileURLToPath(new URL('../scripts/services.sh', import.meta.url));
 
@@ -102,6 +115,7 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
   });
   const logger = silentLogger();
   const redis = new Redis(config.redis.url);
+  if (MAPPED) await mapEveryLine(orders, config, pools, router, redis);
   const dlq = createMysqlDeadLetterQueue({ pools, router });
   const bus = createKafkaBus({ config: config.kafka, dlq, logger });
   await bus.start();
@@ -162,15 +176,72 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
       });
       if (stored !== orders.length)
         throw new Error(`layout holds ${stored} orders, expected ${orders.length}`);
+      if (ORDER_STOCK) await checkIntents(pools, router, orders);
       return { ms, cpuMs: (used.user + used.system) / 1000 };
     },
     async drop() {
       await bus.stop();
+      const keys = await redis.keys(`${config.redis.keyPrefix}*`);
+      for (const part of batches(keys, 1000)) await redis.del(...part);
       redis.disconnect();
       await pools.close();
       await dropDatabases(config);
     },
   };
+}
+
+/**
+ * Every sold line's intent was drained within the timed part: none left pending, each applied
+ * (mapped) or reported unmapped (not mapped), and as many as the orders have active lines.
+ */
+async function checkIntents(pools: MysqlPools, router: ShardRouter, orders: readonly UnifiedOrder[]) {
+  const byStatus: Record<string, number> = {};
+  for (let database = 0; database < router.layout.databases; database++) {
+    const [rows] = await pools
+      .forDatabase(database)
+      .query<RowDataPacket[]>(
+        `SELECT status, COUNT(*) AS n FROM ${intentsTable(router, database)} GROUP BY status`,
+      );
+    for (const row of rows) byStatus[row.status] = (byStatus[row.status] ?? 0) + Number(row.n);
+  }
+  const expected = orders.reduce((sum, order) => sum + activeLines(order).length, 0);
+  const wanted = MAPPED ? 'applied' : 'unmapped';
+  if (byStatus[wanted] !== expected || Object.keys(byStatus).length !== 1) {
+    throw new Error(`stock intents ${JSON.stringify(byStatus)}, expected ${expected} ${wanted}`);
+  }
+}
+
+/**
+ * Maps every (account, seller SKU) of the orders to an internal SKU of the same name and gives
+ * each internal SKU far more stock than the run sells, so every line is a Redis deduct.
+ */
+async function mapEveryLine(
+  orders: readonly UnifiedOrder[],
+  config: Config,
+  pools: MysqlPools,
+  router: ShardRouter,
+  redis: Redis,
+) {
+  const mappings = new Map<string, ListingMappingInput>();
+  const skus = new Set<string>();
+  for (const order of orders) {
+    for (const line of order.lines) {
+      if (!line.sku) continue;
+      skus.add(line.sku);
+      mappings.set(`${order.platform}:${order.account}:${line.sku}`, {
+        platform: order.platform,
+        account: order.account,
+        kind: 'sku',
+        channelKey: line.sku,
+        sku: line.sku,
+      });
+    }
+  }
+  await new ListingMap({ pool: pools.meta(), router }).importMappings([...mappings.values()]);
+  const stock = new StockService({ redis, keyPrefix: config.redis.keyPrefix });
+  await inParallel([...skus], 32, async (sku) => {
+    await stock.set({ operationId: `bench-stock-${sku}`, sku, expectedVersion: 0, available: 1_000_000_000 });
+  });
 }
 
 /** Both contenders on fresh databases, the ceiling first or second; each dropped afterwards. */
