@@ -68,7 +68,8 @@ class Connection {
     const head = this.buffered.toString('latin1', 0, headerEnd);
     const declared = CONTENT_LENGTH.exec(head)?.[1];
     if (declared === undefined) {
-      // Fastify sizes every answer it sends; a chunked one would be misread, so it stops the run.
+      // Fastify sizes every answer it sends; a chunked one would be misread, so the request and
+      // this connection fail instead (each later request on it too: counted as failures).
       this.failed?.(new Error(`an answer without Content-Length: ${head.split('\r\n')[0]}`));
       this.socket.destroy();
       return;
