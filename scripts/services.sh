@@ -182,9 +182,10 @@ innodb_flush_log_at_trx_commit = 2
 # A 16 x 256 layout's empty tables alone are ~1 GB of pages (each index has its
 # root page); with 1G a backfill into it kept reading evicted pages back.
 innodb_buffer_pool_size        = 2G
-# A backfill batch writes ~2 GB of redo at 16 x 256 (every table gets rows): with 256M the log
-# wrapped mid-batch and forced page flushing stalled it (1M rows: 13.9k -> 16.7k rows/s with 1G
-# and io capacity 2000).
+# A migrate-shards backfill into 16 x 256 writes ~600 MB of redo per 500,000-row batch
+# (Innodb_lsn_current): with 256M the checkpoint age hits its limit early in every batch and
+# InnoDB flushes pages in the foreground. 1G still reaches the limit late in the second batch;
+# docker-compose.yml gives production MySQL 2G, this stays at 1G for test machines' disks.
 innodb_log_file_size           = 1G
 innodb_io_capacity             = 2000
 max_connections                = 1000
