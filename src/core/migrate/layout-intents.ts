@@ -1,11 +1,15 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { forEachBounded } from '../bounded-concurrency.js';
 import { classifyMysqlError } from '../mysql-errors.js';
-import { INTENT_COLUMNS, type IntentRow, intentFromRow, intentValues } from '../order-stock/intent-rows.js';
+import { INTENT_COLUMNS, type IntentRow, intentFromRow } from '../order-stock/intent-rows.js';
 import { intentsTable } from '../order-stock/intent-schema.js';
-import { type MarketplaceOrderKey, selectOfOrdersSql } from '../order-stock/intent-sql.js';
+import {
+  guardedIntentUpsertSql,
+  type MarketplaceOrderKey,
+  selectOfOrdersSql,
+} from '../order-stock/intent-sql.js';
 import { compareIds } from '../order-store.js';
-import { columnList, type SqlStatement } from '../order-store-sql.js';
+import type { SqlStatement } from '../order-store-sql.js';
 import type { ShardLocation } from '../shard-router.js';
 import type { LayoutHandle } from './layouts.js';
 import type { IdentifiedOrder } from './legacy-mapping.js';
@@ -46,13 +50,7 @@ const ASSIGNED = [
 /** Upserts copied intents: missing rows are inserted, pending rows catch up, final rows stay. */
 export function copyIntentsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   if (rows.length === 0) throw new RangeError('copyIntentsSql needs at least one row');
-  const assignments = ASSIGNED.map(
-    (column) => `\`${column}\` = IF(${MAY_REPLACE}, VALUES(\`${column}\`), \`${column}\`)`,
-  );
-  return {
-    sql: `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
-    values: [rows.map(intentValues)],
-  };
+  return guardedIntentUpsertSql(table, rows, ASSIGNED, MAY_REPLACE);
 }
 
 type KeyedOrder = MarketplaceOrderKey & { userId: string };

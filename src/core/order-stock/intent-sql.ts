@@ -143,17 +143,30 @@ export function selectDeductsSql(
 // because every condition reads the row's old value (assignments see the ones before them).
 const UNRESOLVED = "`tenant` IS NULL AND `status` = 'pending'";
 
+/**
+ * Whole intent rows, upserted: a missing row is inserted, an existing one takes `assigned` only
+ * where `condition` holds. MySQL assigns left to right and later conditions see earlier
+ * assignments, so the columns the condition reads come last in `assigned`.
+ */
+export function guardedIntentUpsertSql(
+  table: string,
+  rows: readonly IntentRow[],
+  assigned: readonly string[],
+  condition: string,
+): SqlStatement {
+  const assignments = assigned.map(
+    (column) => `\`${column}\` = IF(${condition}, VALUES(\`${column}\`), \`${column}\`)`,
+  );
+  return {
+    sql: `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
+    values: [rows.map(intentValues)],
+  };
+}
+
 /** Persists the internal SKU each pending deduct resolved to, unless one is there already. */
 export function persistTargetsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   if (rows.length === 0) throw new RangeError('persistTargetsSql needs at least one row');
-  const assign = (column: string) =>
-    `\`${column}\` = IF(${UNRESOLVED}, VALUES(\`${column}\`), \`${column}\`)`;
-  return {
-    sql:
-      `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ` +
-      [assign('sku'), assign('updated_at'), assign('tenant')].join(', '),
-    values: [rows.map(intentValues)],
-  };
+  return guardedIntentUpsertSql(table, rows, ['sku', 'updated_at', 'tenant'], UNRESOLVED);
 }
 
 // An outcome lands only on a row still pending, and for a deduct only if its target is the one
@@ -176,13 +189,7 @@ const OUTCOME_COLUMNS = [
 /** Writes the drainer's outcomes: a final status, or a failed attempt with its next time. */
 export function writeOutcomesSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   if (rows.length === 0) throw new RangeError('writeOutcomesSql needs at least one row');
-  const assignments = OUTCOME_COLUMNS.map(
-    (column) => `\`${column}\` = IF(${MAY_FINALIZE}, VALUES(\`${column}\`), \`${column}\`)`,
-  );
-  return {
-    sql: `INSERT INTO ${table} (${columnList(INTENT_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
-    values: [rows.map(intentValues)],
-  };
+  return guardedIntentUpsertSql(table, rows, OUTCOME_COLUMNS, MAY_FINALIZE);
 }
 
 export type IssueKind = 'unmapped' | 'oversold' | 'unknown_sku';
