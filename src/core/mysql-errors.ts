@@ -1,3 +1,4 @@
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { TradectlError } from './errors.js';
 
 /**
@@ -87,4 +88,19 @@ export function classifyMysqlError(
     cause: error,
     details: context,
   });
+}
+
+/** Runs one statement on `pool` and returns its rows; a failure is classified as `operation`. */
+export async function queryRows(
+  pool: Pool,
+  sql: string,
+  values: unknown[],
+  operation: string,
+): Promise<RowDataPacket[]> {
+  try {
+    const [rows] = await pool.query<RowDataPacket[]>(sql, values);
+    return rows;
+  } catch (error) {
+    throw classifyMysqlError(error, operation);
+  }
 }

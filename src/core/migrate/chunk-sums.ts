@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { forEachBounded } from '../bounded-concurrency.js';
-import { classifyMysqlError } from '../mysql-errors.js';
+import { queryRows } from '../mysql-errors.js';
 import type { ShardLocation } from '../shard-router.js';
 import { fromSqlDateTime, type Instant } from '../time.js';
 import {
@@ -66,20 +66,6 @@ export function tableGroups(handle: LayoutHandle): ShardLocation[][] {
   return groups;
 }
 
-async function query(
-  pool: Pool,
-  sql: string,
-  values: unknown[],
-  operation: string,
-): Promise<RowDataPacket[]> {
-  try {
-    const [rows] = await pool.query<RowDataPacket[]>(sql, values);
-    return rows;
-  } catch (error) {
-    throw classifyMysqlError(error, operation);
-  }
-}
-
 export async function layoutStats(
   handle: LayoutHandle,
   profile: ChecksumProfile,
@@ -90,7 +76,7 @@ export async function layoutStats(
   await forEachBounded(tableGroups(handle), STATEMENTS_IN_FLIGHT, async (group) => {
     const statement = tableStatsSql(handle.router, group, profile);
     const pool = handle.pools.forDatabase(group[0]!.database);
-    for (const row of await query(pool, statement.sql, statement.values, 'count orders')) {
+    for (const row of await queryRows(pool, statement.sql, statement.values, 'count orders')) {
       rows += Number(row.n);
       if (row.lo !== null && (lo === null || BigInt(row.lo) < lo)) lo = BigInt(row.lo);
       if (row.hi !== null && (hi === null || BigInt(row.hi) > hi)) hi = BigInt(row.hi);
@@ -108,7 +94,7 @@ export async function layoutChunkSums(
   await forEachBounded(tableGroups(handle), STATEMENTS_IN_FLIGHT, async (group) => {
     const statement = chunkSumsSql(handle.router, group, profile, chunking);
     const pool = handle.pools.forDatabase(group[0]!.database);
-    for (const row of await query(pool, statement.sql, statement.values, 'checksum orders')) {
+    for (const row of await queryRows(pool, statement.sql, statement.values, 'checksum orders')) {
       add(sums, Number(row.chunk), KIND_BY_CODE.get(String(row.kind))!, Number(row.n), BigInt(row.h));
     }
   });
@@ -181,7 +167,7 @@ export async function layoutRowHashes(
     for (const kind of ['orders', 'details', 'lines'] as const) {
       const statement = rowHashesSql(handle.router, location, profile, kind, range);
       if (statement === null) continue;
-      for (const row of await query(pool, statement.sql, statement.values, 'checksum order rows')) {
+      for (const row of await queryRows(pool, statement.sql, statement.values, 'checksum order rows')) {
         const found = entry(String(row.id), location);
         if (kind === 'orders') {
           found.userId = String(row.user_id);

@@ -1,6 +1,5 @@
-import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { forEachBounded } from '../bounded-concurrency.js';
-import { classifyMysqlError } from '../mysql-errors.js';
+import { queryRows } from '../mysql-errors.js';
 import { INTENT_COLUMNS, type IntentRow, intentFromRow } from '../order-stock/intent-rows.js';
 import { intentsTable } from '../order-stock/intent-schema.js';
 import {
@@ -90,7 +89,7 @@ async function copyFromDatabase(
 ): Promise<number> {
   const users = new Map(orders.map((order) => [keyOf(order), order.userId]));
   const select = selectOfOrdersSql(intentsTable(source.router, database), orders);
-  const rows = await query(
+  const rows = await queryRows(
     source.pools.forDatabase(database),
     select.sql,
     select.values,
@@ -112,7 +111,7 @@ async function copyFromDatabase(
     );
     for (let at = 0; at < intents.length; at += PAGE) {
       const { sql, values } = copyIntentsSql(intentsTable(target.router, to), intents.slice(at, at + PAGE));
-      await query(target.pools.forDatabase(to), sql, values, 'copy stock intents');
+      await queryRows(target.pools.forDatabase(to), sql, values, 'copy stock intents');
     }
   }
   return rows.length;
@@ -142,7 +141,7 @@ export async function syncLayoutIntents(source: LayoutHandle, target: LayoutHand
     perDatabase.set(location.database, (perDatabase.get(location.database) ?? 0) + copied);
   });
   for (const [database, copied] of perDatabase) {
-    const [row] = await query(
+    const [row] = await queryRows(
       source.pools.forDatabase(database),
       `SELECT COUNT(*) AS n FROM ${intentsTable(source.router, database)}`,
       [],
@@ -163,7 +162,7 @@ async function syncTable(
   let copied = 0;
   let after = '0';
   for (;;) {
-    const rows = await query(
+    const rows = await queryRows(
       pool,
       `SELECT \`id\`, \`user_id\`, \`platform\`, \`account\`, \`platform_order_id\` FROM ${orders} ` +
         'WHERE `id` > CAST(? AS UNSIGNED) ORDER BY `id` LIMIT ?',
@@ -196,13 +195,4 @@ export function keyedOrders(items: readonly IdentifiedOrder[]): KeyedOrder[] {
     platformOrderId: order.platformOrderId,
     userId: order.userId,
   }));
-}
-
-async function query(pool: Pool, sql: string, values: unknown[], what: string): Promise<RowDataPacket[]> {
-  try {
-    const [rows] = await pool.query<RowDataPacket[]>(sql, values);
-    return rows;
-  } catch (error) {
-    throw classifyMysqlError(error, what);
-  }
 }

@@ -1,6 +1,5 @@
-import type { RowDataPacket } from 'mysql2/promise';
 import { TradectlError, UsageError } from '../errors.js';
-import { classifyMysqlError } from '../mysql-errors.js';
+import { classifyMysqlError, queryRows } from '../mysql-errors.js';
 import type { MigrationContext } from './context.js';
 import { type IntentSync, syncLayoutIntents } from './layout-intents.js';
 import { type LayoutHandle, type LayoutSpec, layoutHandle } from './layouts.js';
@@ -135,17 +134,13 @@ async function databasesExist(handle: LayoutHandle): Promise<boolean> {
   const names = Array.from({ length: handle.spec.databases }, (_, index) =>
     handle.router.databaseName(index),
   );
-  try {
-    const [rows] = await handle.pools
-      .meta()
-      .query<RowDataPacket[]>(
-        'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
-        [names],
-      );
-    return Number(rows[0]!.n) === names.length;
-  } catch (error) {
-    throw classifyMysqlError(error, 'look for the source databases');
-  }
+  const [row] = await queryRows(
+    handle.pools.meta(),
+    'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+    [names],
+    'look for the source databases',
+  );
+  return Number(row!.n) === names.length;
 }
 
 interface Drop {
