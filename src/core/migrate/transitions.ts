@@ -89,7 +89,12 @@ export async function transition(
   // the target's copies of the intents catch up before reads move to it, and once more after the
   // source is no longer written (layout-intents.ts).
   const layouts =
-    state.source.kind === 'layout' ? intentLayouts(context, state.source.layout, state.target) : null;
+    state.source.kind === 'layout' && (step === 'cutover' || step === 'cleanup')
+      ? {
+          source: layoutHandle(context.config, context.base, state.source.layout),
+          target: layoutHandle(context.config, context.base, state.target),
+        }
+      : null;
   if (step === 'cutover' && changed && layouts) {
     report.intents = await syncLayoutIntents(layouts.source, layouts.target);
   }
@@ -116,17 +121,6 @@ export async function transition(
     for (const drop of drops) await drop.run();
   }
   return report;
-}
-
-function intentLayouts(
-  context: MigrationContext,
-  source: LayoutSpec,
-  target: LayoutSpec,
-): { source: LayoutHandle; target: LayoutHandle } {
-  return {
-    source: layoutHandle(context.config, context.base, source),
-    target: layoutHandle(context.config, context.base, target),
-  };
 }
 
 /** Whether every database of the layout is there (a cleanup re-run may find them dropped). */
