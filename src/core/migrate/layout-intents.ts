@@ -104,7 +104,8 @@ async function copyFromDatabase(
     byTarget.set(to, list);
   }
   for (const [to, intents] of byTarget) {
-    // Key order, so two copies of overlapping intents lock their rows in one order.
+    // One fixed order over the primary key (order id, line id, kind): two copies of overlapping
+    // intents then lock their rows in the same order.
     intents.sort(
       (a, b) =>
         compareIds(a.orderId, b.orderId) || compareIds(a.lineId, b.lineId) || compareIds(a.kind, b.kind),
