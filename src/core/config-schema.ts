@@ -257,7 +257,7 @@ export const configSchema = z
       .object({
         /** Deduct sold lines and release cancelled ones. Off: orders are stored, stock untouched. Default true. */
         enabled: z.boolean().default(true),
-        /** Redis calls in flight per shard database while draining. Default 16. */
+        /** Release calls in flight per shard database while draining (deducts are pipelined). Default 16. */
         concurrency: z.number().int().min(1).max(256).default(16),
         /**
          * How long the sweep leaves a new intent to the sink that wrote it, and the first delay

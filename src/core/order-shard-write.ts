@@ -168,7 +168,7 @@ async function shardTransaction(
   }
   if (stockIntents && changed.length > 0) {
     const options = { ...stockIntents, now: storedAt, maxRows };
-    for (const statement of stockIntentStatements(router, location.database, changed, options)) {
+    for (const statement of await stockIntentStatements(router, location.database, changed, options)) {
       await run(connection, statement);
     }
   }

@@ -228,7 +228,7 @@ describe('cancellation', () => {
   });
 });
 
-/** The service with a hook before and after each deductAvailable (to fail on demand). */
+/** The service with a hook before and after each deduct call, single or many (to fail on demand). */
 function failingStock(
   service: StockService,
   before: () => Promise<void>,
@@ -240,6 +240,14 @@ function failingStock(
         return async (input: Parameters<StockService['deductAvailable']>[0]) => {
           await before();
           const result = await target.deductAvailable(input);
+          await after();
+          return result;
+        };
+      }
+      if (property === 'deductAvailableMany') {
+        return async (inputs: Parameters<StockService['deductAvailableMany']>[0]) => {
+          await before();
+          const result = await target.deductAvailableMany(inputs);
           await after();
           return result;
         };

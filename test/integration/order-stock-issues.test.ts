@@ -53,6 +53,38 @@ describe('lines that cannot be deducted as sold', () => {
     expect(statuses).toEqual(['applied', 'unmapped', 'unmapped']);
   });
 
+  it("writes a mapped line's target with its intent; a line mapped only later is resolved by the drainer", async () => {
+    await f.service.set({ operationId: 'init-CUP', sku: 'CUP', expectedVersion: 0, available: 10 });
+    const order = marketplaceOrder('D-LATE', [
+      { lineId: '1', sku: 'S-MUG', quantity: 1 },
+      { lineId: '2', sku: 'S-CUP', quantity: 2 },
+    ]);
+    // Stored without draining: the mapped line's target is already on its intent.
+    await f.store.upsertBatch([order]);
+    const stored = (await f.intents()).filter((row) => row.platformOrderId === 'D-LATE');
+    expect(stored.map((row) => [row.lineId, row.status, row.tenant, row.sku])).toEqual([
+      ['1', 'pending', 'default', 'MUG'],
+      ['2', 'pending', null, null],
+    ]);
+    await f.listings.add({
+      platform: 'shopify',
+      account: 'us',
+      kind: 'sku',
+      channelKey: 'S-CUP',
+      sku: 'CUP',
+    });
+    const mugBefore = (await f.available('MUG'))!;
+    // The batch comes again (unchanged): its pending intents are drained, the late one resolved now.
+    await f.pipeline().sink.handler(batchOf([order]));
+    const drained = (await f.intents()).filter((row) => row.platformOrderId === 'D-LATE');
+    expect(drained.map((row) => [row.lineId, row.status, row.sku, row.appliedQuantity])).toEqual([
+      ['1', 'applied', 'MUG', 1],
+      ['2', 'applied', 'CUP', 2],
+    ]);
+    expect(await f.available('MUG')).toBe(mugBefore - 1);
+    expect(await f.available('CUP')).toBe(8);
+  });
+
   it('sells what is left when the platform sold more than there is, records the shortfall and keeps going', async () => {
     await f.service.set({ operationId: 'init-LAMP', sku: 'LAMP', expectedVersion: 0, available: 2 });
     await f.listings.add({

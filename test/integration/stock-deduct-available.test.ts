@@ -141,3 +141,67 @@ describe('deductAvailable', () => {
     expect(await fixture.ledgerCounts(sku)).toEqual({ set: 1, deduct: 2, restore: 1 });
   });
 });
+
+describe('deductAvailableMany', () => {
+  it('answers each input as deductAvailable would, in input order, across pipelines and tenants', async () => {
+    const plenty = await freshSku(1000);
+    const short = await freshSku(3);
+    await service.deduct({ operationId: 'dam-plain', lines: [{ sku: plenty, quantity: 1 }] });
+    // 150 good inputs: three pipelines of the default size for the default tenant.
+    const many = Array.from({ length: 150 }, (_, i) => ({
+      operationId: `dam-${i}`,
+      sku: plenty,
+      quantity: 2,
+    }));
+    const inputs = [
+      { operationId: 'dam-short', sku: short, quantity: 5 },
+      ...many.slice(0, 90),
+      { operationId: 'dam-unknown', sku: 'NOPE', quantity: 1 },
+      { operationId: 'dam-plain', sku: plenty, quantity: 1 },
+      { operationId: 'bad id', sku: plenty, quantity: -1 },
+      { tenant: 'other-tenant', operationId: 'dam-other', sku: plenty, quantity: 1 },
+      ...many.slice(90),
+    ];
+    const settled = await service.deductAvailableMany(inputs);
+    expect(settled).toHaveLength(inputs.length);
+    expect(settled[0]).toMatchObject({
+      status: 'fulfilled',
+      value: { deducted: 3, shortfall: 2, available: 0 },
+    });
+    settled.forEach((result, index) => {
+      const input = inputs[index]!;
+      if (/^dam-\d+$/.test(input.operationId)) {
+        expect(result).toMatchObject({
+          status: 'fulfilled',
+          value: { operationId: input.operationId, deducted: 2, shortfall: 0, replayed: false },
+        });
+      }
+    });
+    const reasons = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    expect(reasons).toHaveLength(4);
+    expect(reasons[0]).toBeInstanceOf(UnknownSkuError);
+    expect(reasons[1]).toBeInstanceOf(OperationConflictError);
+    expect(reasons[2]).toBeInstanceOf(ValidationError);
+    // The other tenant has no such SKU: its own pipeline, its own answer.
+    expect(reasons[3]).toBeInstanceOf(UnknownSkuError);
+    expect(await service.get({ sku: plenty })).toMatchObject({ available: 1000 - 1 - 300 });
+    // A repeat is a replay of every first answer and takes nothing more.
+    const again = await service.deductAvailableMany(many);
+    expect(again.every((result) => result.status === 'fulfilled' && result.value.replayed)).toBe(true);
+    expect(await service.get({ sku: plenty })).toMatchObject({ available: 1000 - 1 - 300 });
+  });
+
+  it('sweeps an expired reservation for the calls that meet one, before counting a shortfall', async () => {
+    const sku = await freshSku(4);
+    let now = Date.now();
+    const timed = fixture.service({ clock: () => now });
+    await timed.reserve({ reservationId: 'dam-hold', lines: [{ sku, quantity: 3 }], ttlMs: 1000 });
+    now += 5000;
+    const settled = await timed.deductAvailableMany([
+      { operationId: 'dam-hold-1', sku, quantity: 1 },
+      { operationId: 'dam-hold-2', sku, quantity: 3 },
+    ]);
+    expect(settled.map((result) => result.status === 'fulfilled' && result.value.shortfall)).toEqual([0, 0]);
+    expect(await timed.get({ sku })).toMatchObject({ available: 0, reserved: 0 });
+  });
+});

@@ -8,6 +8,7 @@ import {
   releaseSelection,
 } from '../../src/core/order-stock/intent-rows.js';
 import {
+  finishFullDeductsSql,
   insertIntentsSql,
   insertReleasesSql,
   persistTargetsSql,
@@ -128,13 +129,13 @@ describe('which lines an order version deducts and releases', () => {
 });
 
 describe('outbox statements', () => {
-  it('inserts new intents with INSERT IGNORE (a line deducts at most once), leaving outcomes at their defaults', () => {
+  it('inserts new intents with INSERT IGNORE (a line deducts at most once), with their target, outcomes at their defaults', () => {
     const rows = deductIntents(order('paid', [{ id: 'a' }]), '99', times);
     const statement = insertIntentsSql(TABLE, rows);
     expect(statement.sql).toBe(
       'INSERT IGNORE INTO `tc_01`.`stock_intents` (`order_id`, `line_id`, `kind`, `platform`, `account`, ' +
-        '`platform_order_id`, `channel_sku`, `listing_id`, `quantity`, `status`, `next_attempt_at`, ' +
-        '`created_at`, `updated_at`, `operation_key`) VALUES ?',
+        '`platform_order_id`, `channel_sku`, `listing_id`, `quantity`, `status`, `tenant`, `sku`, ' +
+        '`next_attempt_at`, `created_at`, `updated_at`, `operation_key`) VALUES ?',
     );
     expect(statement.values).toEqual([
       [
@@ -149,6 +150,8 @@ describe('outbox statements', () => {
           '111',
           1,
           'pending',
+          null,
+          null,
           '2026-03-01 10:00:30.000',
           '2026-03-01 10:00:00.000',
           '2026-03-01 10:00:00.000',
@@ -216,6 +219,32 @@ describe('outbox statements', () => {
     expect(persist.trimEnd().endsWith('VALUES(`tenant`), `tenant`)')).toBe(true);
   });
 
+  it('finishes full deducts of one tenant by their keys, under the same guard as any outcome', () => {
+    const statement = finishFullDeductsSql(
+      TABLE,
+      'acme',
+      [
+        { orderId: '5', lineId: 'a' },
+        { orderId: '6', lineId: 'b' },
+      ],
+      times.now,
+    );
+    expect(statement.sql).toBe(
+      'UPDATE `tc_01`.`stock_intents` SET `applied_quantity` = `quantity`, `shortfall` = 0, `last_error` = NULL, ' +
+        "`updated_at` = ?, `status` = 'applied' WHERE `kind` = 'deduct' AND `status` = 'pending' " +
+        'AND `tenant` = ? AND (`order_id`, `line_id`) IN (?)',
+    );
+    expect(statement.values).toEqual([
+      '2026-03-01 10:00:00.000',
+      'acme',
+      [
+        ['5', 'a'],
+        ['6', 'b'],
+      ],
+    ]);
+    expect(() => finishFullDeductsSql(TABLE, 'acme', [], times.now)).toThrow(RangeError);
+  });
+
   it('selects due rows oldest first, and deducts by line', () => {
     expect(selectDueSql(TABLE, times.now, 50)).toMatchObject({
       values: ['2026-03-01 10:00:00.000', 50],
@@ -226,9 +255,9 @@ describe('outbox statements', () => {
     expect(selectDeductsSql(TABLE, [{ orderId: '5', lineId: 'a' }]).values).toEqual([[['5', 'a']]]);
   });
 
-  it('a changed batch costs one statement for new orders and one more when orders moved forward', () => {
+  it('a changed batch costs one statement for new orders and one more when orders moved forward', async () => {
     const paid = order('paid', [{ id: 'a' }, { id: 'b' }]);
-    const inserted = stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
+    const inserted = await stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
       sweepAfterMs: 30_000,
       now: times.now,
       maxRows: 2000,
@@ -236,7 +265,7 @@ describe('outbox statements', () => {
     expect(inserted).toHaveLength(1);
     expect(inserted[0]!.sql).toContain(TABLE);
     const cancelled = order('cancelled', [{ id: 'a' }, { id: 'b' }]);
-    const both = stockIntentStatements(
+    const both = await stockIntentStatements(
       router,
       1,
       [
@@ -252,12 +281,30 @@ describe('outbox statements', () => {
     expect(both[1]!.values.slice(3)).toEqual(['ebay', 'de', '12-345']);
     // A cancelled order moved forward deducts nothing; a new cancelled one writes nothing at all.
     expect(
-      stockIntentStatements(router, 1, [{ id: '3', order: cancelled, outcome: 'inserted' }], {
+      await stockIntentStatements(router, 1, [{ id: '3', order: cancelled, outcome: 'inserted' }], {
         sweepAfterMs: 0,
         now: times.now,
         maxRows: 2000,
       }),
     ).toEqual([]);
+  });
+
+  it("writes the targets a resolver gives, in the rows' order, and leaves the rest unresolved", async () => {
+    const paid = order('paid', [{ id: 'a' }, { id: 'b' }]);
+    const [insert] = await stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
+      sweepAfterMs: 30_000,
+      now: times.now,
+      maxRows: 2000,
+      resolveTargets: async (rows) =>
+        rows.map((row) => (row.lineId === 'b' ? { ...row, tenant: 'acme', sku: 'MUG' } : row)),
+    });
+    const rows = insert!.values[0] as unknown[][];
+    const column = (name: string) =>
+      insert!.sql.split('(')[1]!.split(')')[0]!.split(', ').indexOf(`\`${name}\``);
+    expect(rows.map((row) => [row[1], row[column('tenant')], row[column('sku')]])).toEqual([
+      ['a', null, null],
+      ['b', 'acme', 'MUG'],
+    ]);
   });
 });
 

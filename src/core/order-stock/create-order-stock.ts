@@ -6,6 +6,7 @@ import type { UnifiedOrder } from '../order.js';
 import type { ShardRouter } from '../shard-router.js';
 import { ListingMap } from '../stock/listing-map.js';
 import { StockService } from '../stock/stock-service.js';
+import { withIntentTargets } from './intent-targets.js';
 import type { StockIntentOptions } from './intent-writes.js';
 import { OrderStockDrainer, type OrderStockDrainerOptions } from './order-stock-drainer.js';
 import type { OrderStockMetrics } from './order-stock-metrics.js';
@@ -69,7 +70,23 @@ export function createOrderStock(deps: OrderStockDeps): OrderStock {
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   return {
-    storeOptions: { sweepAfterMs: settings.retryAfterMs },
+    storeOptions: {
+      sweepAfterMs: settings.retryAfterMs,
+      // Resolved in the order's transaction: one write per intent fewer than resolving after
+      // the commit. The listing map's cache answers nearly every lookup; a lookup that fails
+      // leaves the rows to the drainer instead of failing the orders.
+      async resolveTargets(rows) {
+        try {
+          return await withIntentTargets(listings, rows);
+        } catch (error) {
+          logger.warn(
+            { err: error, lines: rows.length },
+            'listing lookup failed; the drainer resolves these lines',
+          );
+          return rows;
+        }
+      },
+    },
     drainer,
     async afterCommit(orders) {
       try {

@@ -37,7 +37,7 @@ export interface Applied {
 }
 
 export interface ApplyContext {
-  stock: Pick<StockService, 'deductAvailable' | 'restore' | 'adjust' | 'get'>;
+  stock: Pick<StockService, 'deductAvailableMany' | 'restore' | 'adjust' | 'get'>;
   /** Unix ms. */
   now: number;
   /** First delay after a failed attempt, ms; doubles per attempt. */
@@ -50,20 +50,34 @@ export interface ApplyContext {
 // Rounds of "read the version, adjust" before a contended SKU waits for the next attempt.
 const ADJUST_ROUNDS = 5;
 
-export async function applyDeduct(context: ApplyContext, row: IntentRow): Promise<Applied> {
-  const { tenant, sku } = row;
-  if (tenant === null || sku === null) throw new Error('applyDeduct needs a resolved row');
-  let result: DeductAvailableResult;
+/**
+ * Deducts resolved rows in Redis, many per round trip (`deductAvailableMany`): each row's
+ * outcome, in order. A call that fails as a whole fails every row's attempt.
+ */
+export async function applyDeducts(context: ApplyContext, rows: readonly IntentRow[]): Promise<Applied[]> {
+  const inputs = rows.map((row) => {
+    const { tenant, sku } = row;
+    if (tenant === null || sku === null) throw new Error('applyDeducts needs resolved rows');
+    return { tenant, sku, quantity: row.quantity, operationId: intentOperationId(row, 'd') };
+  });
+  let settled: PromiseSettledResult<DeductAvailableResult>[];
   try {
-    result = await context.stock.deductAvailable({
-      tenant,
-      sku,
-      quantity: row.quantity,
-      operationId: intentOperationId(row, 'd'),
-    });
+    settled = await context.stock.deductAvailableMany(inputs);
   } catch (error) {
+    settled = rows.map(() => ({ status: 'rejected', reason: error }));
+  }
+  return rows.map((row, index) => deductOutcome(context, row, settled[index]!));
+}
+
+function deductOutcome(
+  context: ApplyContext,
+  row: IntentRow,
+  settled: PromiseSettledResult<DeductAvailableResult>,
+): Applied {
+  if (settled.status === 'rejected') {
+    const error: unknown = settled.reason;
     if (error instanceof UnknownSkuError && row.attempts + 1 >= context.unknownSkuAttempts) {
-      const detail = `${tenant}/${sku} has no stock in Redis after ${row.attempts + 1} attempts`;
+      const detail = `${row.tenant}/${row.sku} has no stock in Redis after ${row.attempts + 1} attempts`;
       return final(context, row, 'unknown_sku', 0, {
         status: 'unknown_sku',
         shortfall: row.quantity,
@@ -72,7 +86,7 @@ export async function applyDeduct(context: ApplyContext, row: IntentRow): Promis
     }
     return failed(context, row, error);
   }
-  const { deducted, shortfall } = result;
+  const { deducted, shortfall } = settled.value;
   if (shortfall === 0) return final(context, row, 'deducted', deducted, { status: 'applied', shortfall: 0 });
   return final(context, row, 'oversold', deducted, {
     status: 'applied',

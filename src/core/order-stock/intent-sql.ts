@@ -11,9 +11,10 @@ import { INTENT_COLUMNS, type IntentRow, intentValues, type ReleaseSelection } f
 // order re-stored under a new id has its lines' intents under the id that first wrote them.
 const ORDER_IDENTITY = '`platform` = ? AND `account` = ? AND `platform_order_id` = ?';
 
-// A new intent's columns; the rest start at their defaults (NULL, attempts 0). Fewer values per
-// row: this statement runs in every shard transaction that stores new orders.
-const NEW_INTENT_COLUMNS = INTENT_COLUMNS.slice(0, 10).concat([
+// A new intent's columns, through its target (`tenant`, `sku`: NULL until resolved); the rest
+// start at their defaults (NULL, attempts 0). Fewer values per row: this statement runs in every
+// shard transaction that stores new orders.
+const NEW_INTENT_COLUMNS = INTENT_COLUMNS.slice(0, 12).concat([
   'next_attempt_at',
   'created_at',
   'updated_at',
@@ -27,7 +28,7 @@ const NEW_INTENT_COLUMNS = INTENT_COLUMNS.slice(0, 10).concat([
 export function insertIntentsSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   const values = rows.map((row) => {
     const all = intentValues(row);
-    return [...all.slice(0, 10), ...all.slice(-4)];
+    return [...all.slice(0, 12), ...all.slice(-4)];
   });
   return multiRowInsert(table, NEW_INTENT_COLUMNS, values, { ignore: true });
 }
@@ -190,6 +191,28 @@ const OUTCOME_COLUMNS = [
 export function writeOutcomesSql(table: string, rows: readonly IntentRow[]): SqlStatement {
   if (rows.length === 0) throw new RangeError('writeOutcomesSql needs at least one row');
   return guardedIntentUpsertSql(table, rows, OUTCOME_COLUMNS, MAY_FINALIZE);
+}
+
+/**
+ * Deducts of one tenant that took all they asked, finalized by their keys alone (two values a
+ * row, not a whole row of twenty: the common outcome, once per sold line). Same guard as
+ * `writeOutcomesSql`: only rows still pending and resolved to this tenant; `applied_quantity` is
+ * the row's own quantity, which is what such a deduct took.
+ */
+export function finishFullDeductsSql(
+  table: string,
+  tenant: string,
+  lines: readonly { orderId: string; lineId: string }[],
+  updatedAt: Instant,
+): SqlStatement {
+  if (lines.length === 0) throw new RangeError('finishFullDeductsSql needs at least one line');
+  return {
+    sql:
+      `UPDATE ${table} SET \`applied_quantity\` = \`quantity\`, \`shortfall\` = 0, \`last_error\` = NULL, ` +
+      `\`updated_at\` = ?, \`status\` = 'applied' WHERE \`kind\` = 'deduct' AND \`status\` = 'pending' ` +
+      'AND `tenant` = ? AND (`order_id`, `line_id`) IN (?)',
+    values: [toSqlDateTime(updatedAt), tenant, lines.map((line) => [line.orderId, line.lineId])],
+  };
 }
 
 export type IssueKind = 'unmapped' | 'oversold' | 'unknown_sku';

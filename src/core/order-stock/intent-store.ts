@@ -7,6 +7,7 @@ import type { Instant } from '../time.js';
 import { type IntentRow, intentFromRow } from './intent-rows.js';
 import { intentsTable, issuesTable } from './intent-schema.js';
 import {
+  finishFullDeductsSql,
   insertIssuesSql,
   type MarketplaceOrderKey,
   type OrderStockIssue,
@@ -72,9 +73,29 @@ export class IntentStore {
     });
   }
 
+  /**
+   * Writes the drainer's outcomes. Deducts that took all they asked (nearly all of them) by one
+   * UPDATE per tenant with their keys; the rest as whole rows.
+   */
   async writeOutcomes(database: number, rows: readonly IntentRow[]): Promise<void> {
     const table = intentsTable(this.#router, database);
-    for (const part of this.#parts(rows)) {
+    const full = new Map<string, IntentRow[]>();
+    const others: IntentRow[] = [];
+    for (const row of rows) {
+      const group = isFullDeduct(row) ? `${row.tenant}\u0000${row.updatedAt}` : null;
+      const rowsOfGroup = group === null ? undefined : full.get(group);
+      if (group === null) others.push(row);
+      else if (rowsOfGroup) rowsOfGroup.push(row);
+      else full.set(group, [row]);
+    }
+    for (const group of full.values()) {
+      const { tenant, updatedAt } = group[0]!;
+      for (const part of this.#parts(group)) {
+        const statement = finishFullDeductsSql(table, tenant!, part, updatedAt);
+        await this.#write(database, statement, 'write stock intent outcomes');
+      }
+    }
+    for (const part of this.#parts(others)) {
       await this.#write(database, writeOutcomesSql(table, part), 'write stock intent outcomes');
     }
   }
@@ -131,4 +152,16 @@ export class IntentStore {
   #pool(database: number): Pool {
     return this.#pools.forDatabase(database);
   }
+}
+
+/** A deduct applied in full, as `finishFullDeductsSql` writes it: nothing else to record. */
+function isFullDeduct(row: IntentRow): boolean {
+  return (
+    row.kind === 'deduct' &&
+    row.status === 'applied' &&
+    row.tenant !== null &&
+    row.shortfall === 0 &&
+    row.appliedQuantity === row.quantity &&
+    row.lastError === null
+  );
 }

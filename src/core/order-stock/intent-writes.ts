@@ -2,7 +2,7 @@ import type { UnifiedOrder } from '../order.js';
 import type { SqlStatement } from '../order-store-sql.js';
 import type { ShardRouter } from '../shard-router.js';
 import { addMs, type Instant } from '../time.js';
-import { deductIntents, releaseSelection } from './intent-rows.js';
+import { deductIntents, type IntentRow, releaseSelection } from './intent-rows.js';
 import { intentsTable } from './intent-schema.js';
 import { insertIntentsSql, insertReleasesSql } from './intent-sql.js';
 
@@ -16,6 +16,14 @@ export interface StockIntentOptions {
    * its commit) before picking it up itself, ms.
    */
   sweepAfterMs: number;
+  /**
+   * Gives new deduct intents their target (tenant, internal SKU) before they are written, in
+   * the order's transaction, so the drainer sends them to Redis without a write to persist the
+   * target first. Returns the rows in the same order; a row it cannot resolve stays unresolved
+   * (the drainer resolves it again, and reports it if still unmapped). Without it the drainer
+   * resolves every intent.
+   */
+  resolveTargets?: (rows: readonly IntentRow[]) => Promise<readonly IntentRow[]>;
 }
 
 /** An order this transaction inserted, or moved forward to a newer version. */
@@ -25,16 +33,17 @@ export interface ChangedOrder {
   outcome: 'inserted' | 'updated';
 }
 
-export function stockIntentStatements(
+export async function stockIntentStatements(
   router: ShardRouter,
   database: number,
   changed: readonly ChangedOrder[],
   options: StockIntentOptions & { now: Instant; maxRows: number },
-): SqlStatement[] {
+): Promise<SqlStatement[]> {
   const table = intentsTable(router, database);
   const times = { now: options.now, dueAt: addMs(options.now, options.sweepAfterMs) };
   const statements: SqlStatement[] = [];
-  const deducts = changed.flatMap(({ id, order }) => deductIntents(order, id, times));
+  const built = changed.flatMap(({ id, order }) => deductIntents(order, id, times));
+  const deducts = options.resolveTargets && built.length > 0 ? await options.resolveTargets(built) : built;
   for (let at = 0; at < deducts.length; at += options.maxRows) {
     statements.push(insertIntentsSql(table, deducts.slice(at, at + options.maxRows)));
   }

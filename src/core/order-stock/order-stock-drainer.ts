@@ -5,10 +5,11 @@ import type { ShardRouter } from '../shard-router.js';
 import type { ListingMap } from '../stock/listing-map.js';
 import type { StockService } from '../stock/stock-service.js';
 import { fromEpochMs } from '../time.js';
-import { type Applied, type ApplyContext, applyDeduct, applyRelease, unmapped } from './intent-apply.js';
+import { type Applied, type ApplyContext, applyDeducts, applyRelease, unmapped } from './intent-apply.js';
 import type { IntentRow } from './intent-rows.js';
 import type { MarketplaceOrderKey } from './intent-sql.js';
 import { IntentStore } from './intent-store.js';
+import { resolveIntentTargets } from './intent-targets.js';
 import {
   addOutcome,
   emptyCounts,
@@ -19,14 +20,14 @@ import {
 export interface OrderStockDrainerOptions {
   pools: MysqlPools;
   router: ShardRouter;
-  /** Takes and gives back stock (deductAvailable, restore). */
-  stock: Pick<StockService, 'deductAvailable' | 'restore' | 'adjust' | 'get'>;
+  /** Takes and gives back stock (deductAvailableMany, restore). */
+  stock: Pick<StockService, 'deductAvailableMany' | 'restore' | 'adjust' | 'get'>;
   /** Maps channel listings to internal SKUs. */
   listings: Pick<ListingMap, 'resolveOrderLines'>;
   logger: Logger;
   /** Unix ms. Default `Date.now`. */
   clock?: () => number;
-  /** Redis calls in flight per shard database. Default 16. */
+  /** Release calls in flight per shard database (deducts are pipelined instead). Default 16. */
   concurrency?: number;
   /** First delay after a failed attempt, doubling per attempt, ms. Default 30 s. */
   retryAfterMs?: number;
@@ -41,11 +42,8 @@ export interface OrderStockDrainerOptions {
   metrics?: OrderStockMetrics;
 }
 
-// Lines resolved per listing query (each line names up to two channel keys).
-const RESOLVE_CHUNK = 500;
-
 /**
- * Applies the order stock outbox to Redis: deduct intents through `deductAvailable`, release
+ * Applies the order stock outbox to Redis: deduct intents through `deductAvailableMany`, release
  * intents through `restore`, each with an operation id derived from the order line, then records
  * the outcome on the intent row. Called by the sink right after its commit (`drainOrders`), and
  * by a periodic sweep for whatever a crash or an outage left pending (`sweep`, `start`).
@@ -178,45 +176,16 @@ export class OrderStockDrainer {
   async #deducts(database: number, rows: IntentRow[], counts: OrderStockCounts): Promise<void> {
     const context = this.#context();
     const results: Applied[] = [];
+    // Rows written with their target (the store resolves new intents in their transaction)
+    // go to Redis as they are; the rest are resolved now and their targets persisted first.
     const ready = rows.filter((row) => row.tenant !== null);
-    const mapped: IntentRow[] = [];
-    const byAccount = new Map<string, IntentRow[]>();
-    for (const row of rows) {
-      if (row.tenant !== null) continue;
-      const id = `${row.platform}\u0000${row.account}`;
-      const group = byAccount.get(id);
-      if (group) group.push(row);
-      else byAccount.set(id, [row]);
-    }
-    for (const group of byAccount.values()) {
-      for (let at = 0; at < group.length; at += RESOLVE_CHUNK) {
-        const part = group.slice(at, at + RESOLVE_CHUNK);
-        const { mapped: found, unmapped: missing } = await this.#options.listings.resolveOrderLines({
-          platform: part[0]!.platform,
-          account: part[0]!.account,
-          lines: part.map((row, index) => ({
-            lineId: String(index),
-            sku: row.channelSku,
-            listingId: row.listingId,
-            quantity: row.quantity,
-          })),
-        });
-        for (const line of found) {
-          mapped.push({ ...part[Number(line.lineId)]!, tenant: line.tenant, sku: line.sku });
-        }
-        for (const line of missing) {
-          const reason =
-            line.reason === 'no_channel_key'
-              ? 'the line has neither a seller SKU nor a listing id'
-              : `no listing mapping for ${describeChannelKeys(line.channelSku, line.listingId)}`;
-          results.push(unmapped(context, part[Number(line.lineId)]!, reason));
-        }
-      }
-    }
+    const { mapped, unmapped: missing } = await resolveIntentTargets(
+      this.#options.listings,
+      rows.filter((row) => row.tenant === null),
+    );
+    for (const { row, reason } of missing) results.push(unmapped(context, row, reason));
     if (mapped.length > 0) ready.push(...(await this.#store.persistTargets(database, mapped)));
-    await forEachBounded(ready, this.#options.concurrency ?? 16, async (row) => {
-      results.push(await applyDeduct(context, row));
-    });
+    if (ready.length > 0) results.push(...(await applyDeducts(context, ready)));
     await this.#record(database, results, counts);
   }
 
@@ -264,12 +233,4 @@ export class OrderStockDrainer {
       unknownSkuAttempts: this.#options.unknownSkuAttempts ?? 10,
     };
   }
-}
-
-function describeChannelKeys(channelSku: string | null, listingId: string | null): string {
-  const parts = [
-    channelSku !== null && `seller SKU "${channelSku}"`,
-    listingId !== null && `listing "${listingId}"`,
-  ];
-  return parts.filter(Boolean).join(' or ');
 }

@@ -64,8 +64,10 @@ type Runner = (...args: (string | number)[]) => Promise<unknown>;
 export class StockScripts {
   readonly scripts: Readonly<Record<StockScriptName, StockScript>>;
   readonly #runners: Record<StockScriptName, Runner>;
+  readonly #redis: Redis;
 
   constructor(redis: Redis) {
+    this.#redis = redis;
     if (redis.options.keyPrefix) {
       // ioredis would prefix the KEYS of a script but not the key names its ARGV carry.
       throw new RangeError('the stock client must not set the ioredis keyPrefix option; use redis.keyPrefix');
@@ -88,10 +90,34 @@ export class StockScripts {
 
   /** Runs a script with the KEYS and ARGV of a builder of script-args.ts. */
   run(name: StockScriptName, call: ScriptCall): Promise<unknown> {
+    this.#checkKeys(name, call);
+    return this.#runners[name](call.keys.length, ...call.keys, ...call.args);
+  }
+
+  /**
+   * Runs a script once per call in one ioredis pipeline: one write to Redis for all of them
+   * (per-call writes were an eighth of the sink's CPU), each call still its own script run with
+   * its own answer: `[error, reply]` per call, in order. In a Redis Cluster every key of the
+   * calls must share one slot (one tenant's keys do).
+   */
+  async runMany(name: StockScriptName, calls: readonly ScriptCall[]): Promise<[Error | null, unknown][]> {
+    if (calls.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    const queue = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
+    const command = this.scripts[name].command;
+    for (const call of calls) {
+      this.#checkKeys(name, call);
+      queue[command]!(call.keys.length, ...call.keys, ...call.args);
+    }
+    const replies = await pipeline.exec();
+    if (replies === null) throw new Error(`the ${name} pipeline was discarded`);
+    return replies;
+  }
+
+  #checkKeys(name: StockScriptName, call: ScriptCall): void {
     const expected = this.scripts[name].keys;
     if (expected !== null && call.keys.length !== expected) {
       throw new Error(`${this.scripts[name].file} takes ${expected} keys, got ${call.keys.length}`);
     }
-    return this.#runners[name](call.keys.length, ...call.keys, ...call.args);
   }
 }

@@ -75,6 +75,31 @@ export class StockRuntime {
     return parseReply(name, raw);
   }
 
+  /**
+   * Many runs of one script in one round trip (StockScripts.runMany): each call's reply, or its
+   * error translated as `run` would throw it, in order. Never throws.
+   */
+  async runMany(
+    name: StockScriptName,
+    calls: readonly ScriptCall[],
+  ): Promise<(ScriptReply | TradectlError)[]> {
+    let raw: [Error | null, unknown][];
+    try {
+      raw = await this.scripts.runMany(name, calls);
+    } catch (error) {
+      const failure = redisFailure(name, error);
+      return calls.map(() => failure);
+    }
+    return raw.map(([error, reply]) => {
+      if (error) return redisFailure(name, error);
+      try {
+        return parseReply(name, reply);
+      } catch (unexpected) {
+        return redisFailure(name, unexpected);
+      }
+    });
+  }
+
   /** What a stored operation took (its `l` field); empty when there is no such record. */
   async recordLines(keys: TenantKeys, operationId: string): Promise<StockLine[]> {
     try {

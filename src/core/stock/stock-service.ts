@@ -4,6 +4,7 @@ import {
   type DeductAvailableInput,
   type DeductAvailableResult,
   deductAvailable,
+  deductAvailableMany,
 } from './deduct-available.js';
 import { tenantRegistryKey } from './keys.js';
 import { STOCK_REPLY, stockErrorFor } from './reply-codes.js';
@@ -108,6 +109,16 @@ export class StockService {
    */
   deductAvailable(input: DeductAvailableInput): Promise<DeductAvailableResult> {
     return deductAvailable(this.#rt, this.tenant, input);
+  }
+
+  /**
+   * `deductAvailable` for many sales in few round trips (pipelined per tenant). Never throws:
+   * each input's result or error, in input order.
+   */
+  deductAvailableMany(
+    inputs: readonly DeductAvailableInput[],
+  ): Promise<PromiseSettledResult<DeductAvailableResult>[]> {
+    return deductAvailableMany(this.#rt, this.tenant, inputs);
   }
 
   /** The flash-sale rule: one purchase per user per SKU. Also throws AlreadyPurchasedError. */
