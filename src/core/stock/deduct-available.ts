@@ -95,35 +95,24 @@ function callFor(rt: StockRuntime, keys: TenantKeys, request: DeductAvailableReq
 
 function resultOf(request: DeductAvailableRequest, reply: ScriptReply): DeductAvailableResult {
   const { tenant, operationId, sku, quantity } = request;
-  const { replayed } = reply;
+  const answer = (deducted: number, available: number, version: number | null) => ({
+    tenant,
+    operationId,
+    sku,
+    replayed: reply.replayed,
+    requested: quantity,
+    deducted,
+    shortfall: quantity - deducted,
+    available,
+    version,
+  });
   if (reply.code === STOCK_REPLY.OK) {
     const [available = 0, version = 0, taken = 0] = detailNumbers(reply.detail);
-    const shortfall = quantity - taken;
-    return {
-      tenant,
-      operationId,
-      sku,
-      replayed,
-      requested: quantity,
-      deducted: taken,
-      shortfall,
-      available,
-      version,
-    };
+    return answer(taken, available, version);
   }
   if (reply.code === STOCK_REPLY.INSUFFICIENT) {
     const [, available = 0] = detailNumbers(reply.detail);
-    return {
-      tenant,
-      operationId,
-      sku,
-      replayed,
-      requested: quantity,
-      deducted: 0,
-      shortfall: quantity,
-      available,
-      version: null,
-    };
+    return answer(0, available, null);
   }
   throw stockErrorFor(reply, {
     script: 'deductAvailable',
