@@ -236,18 +236,11 @@ function failingStock(
 ): StockService {
   return new Proxy(service, {
     get(target, property, receiver) {
-      if (property === 'deductAvailable') {
-        return async (input: Parameters<StockService['deductAvailable']>[0]) => {
+      if (property === 'deductAvailable' || property === 'deductAvailableMany') {
+        const call = target[property].bind(target) as (input: unknown) => Promise<unknown>;
+        return async (input: unknown) => {
           await before();
-          const result = await target.deductAvailable(input);
-          await after();
-          return result;
-        };
-      }
-      if (property === 'deductAvailableMany') {
-        return async (inputs: Parameters<StockService['deductAvailableMany']>[0]) => {
-          await before();
-          const result = await target.deductAvailableMany(inputs);
+          const result = await call(input);
           await after();
           return result;
         };
