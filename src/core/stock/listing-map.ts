@@ -116,7 +116,8 @@ export class ListingMap {
   }
 
   /**
-   * Maps each line of an order to its internal SKU, with one query for whatever the cache lacks.
+   * Maps each line of an order to its internal SKU: seller SKUs first, then the listing ids of
+   * the lines their SKU did not map, each with one query for whatever the cache lacks.
    * Lines without a mapping (or with neither a seller SKU nor a listing id) are reported in
    * `unmapped`, never guessed. Cancelled lines sell nothing and are left out of both.
    */
@@ -128,53 +129,85 @@ export class ListingMap {
     })[];
   }): Promise<ResolvedLines> {
     const lines = order.lines.filter((line) => line.cancelled !== true);
-    // What this call knows, so an entry expiring between two reads cannot flip a line.
+    // Each line's channel keys, seller SKU first, with their cache ids (built once: this runs
+    // for every sold line the sink stores).
+    const keysOfLines = lines.map((line) => {
+      const keys: { kind: ListingKeyKind; channelKey: string; id: string }[] = [];
+      if (line.sku) {
+        keys.push({
+          kind: 'sku',
+          channelKey: line.sku,
+          id: listingKey(order.platform, order.account, 'sku', line.sku),
+        });
+      }
+      if (line.listingId) {
+        const id = listingKey(order.platform, order.account, 'listing', line.listingId);
+        keys.push({ kind: 'listing', channelKey: line.listingId, id });
+      }
+      return keys;
+    });
+    // What this call knows, so an entry expiring between two reads cannot flip a line. Seller
+    // SKUs first; listing ids only for the lines their SKU did not map (most lines need one key).
     const known = new Map<string, Target | null>();
-    const wanted = new Map<string, { kind: ListingKeyKind; channelKey: string }>();
-    const keysOf = (line: (typeof lines)[number]) =>
-      [
-        { kind: 'sku' as const, channelKey: line.sku },
-        { kind: 'listing' as const, channelKey: line.listingId },
-      ].filter((key): key is { kind: ListingKeyKind; channelKey: string } => !!key.channelKey);
-    for (const line of lines) {
-      for (const key of keysOf(line)) {
-        const id = listingKey(order.platform, order.account, key.kind, key.channelKey);
-        if (known.has(id) || wanted.has(id)) continue;
-        const cached = this.#cache.get(id);
-        if (cached === undefined) wanted.set(id, key);
-        else known.set(id, cached);
-      }
-    }
-    if (wanted.size > 0) {
-      const found = await selectTargets(this.#pool, this.#router, order.platform, order.account, [
-        ...wanted.values(),
-      ]);
-      for (const id of wanted.keys()) {
-        const target = found.get(id) ?? null;
-        this.#cache.set(id, target);
-        known.set(id, target);
-      }
-    }
+    await this.#lookUp(
+      order,
+      keysOfLines.flatMap((keys) => keys.filter((key) => key.kind === 'sku')),
+      known,
+    );
+    const fallbacks = keysOfLines.flatMap((keys) =>
+      keys.some((key) => key.kind === 'sku' && known.get(key.id))
+        ? []
+        : keys.filter((key) => key.kind === 'listing'),
+    );
+    await this.#lookUp(order, fallbacks, known);
     const result: ResolvedLines = { mapped: [], unmapped: [] };
-    for (const line of lines) {
-      const keys = keysOf(line);
-      let target: ListingTarget | null = null;
-      for (const key of keys) {
-        const hit = known.get(listingKey(order.platform, order.account, key.kind, key.channelKey));
-        if (hit) {
-          target = { ...hit, via: key.kind };
-          break;
-        }
-      }
-      const channel = { channelSku: line.sku ?? null, listingId: line.listingId ?? null };
-      if (target) {
-        result.mapped.push({ lineId: line.lineId, ...target, quantity: line.quantity, ...channel });
+    lines.forEach((line, index) => {
+      const keys = keysOfLines[index]!;
+      const channelSku = line.sku ?? null;
+      const listingId = line.listingId ?? null;
+      const hit = keys.find((key) => known.get(key.id));
+      const target = hit && known.get(hit.id);
+      if (hit && target) {
+        const { tenant, sku } = target;
+        result.mapped.push({
+          lineId: line.lineId,
+          tenant,
+          sku,
+          via: hit.kind,
+          quantity: line.quantity,
+          channelSku,
+          listingId,
+        });
       } else {
         const reason = keys.length === 0 ? 'no_channel_key' : 'no_mapping';
-        result.unmapped.push({ lineId: line.lineId, ...channel, quantity: line.quantity, reason });
+        result.unmapped.push({ lineId: line.lineId, channelSku, listingId, quantity: line.quantity, reason });
       }
-    }
+    });
     return result;
+  }
+
+  /** Fills `known` for these keys: from the cache, and one query for what it lacks. */
+  async #lookUp(
+    order: { platform: string; account: string },
+    keys: readonly { kind: ListingKeyKind; channelKey: string; id: string }[],
+    known: Map<string, Target | null>,
+  ): Promise<void> {
+    const wanted = new Map<string, { kind: ListingKeyKind; channelKey: string }>();
+    for (const { kind, channelKey, id } of keys) {
+      if (known.has(id) || wanted.has(id)) continue;
+      const cached = this.#cache.get(id);
+      if (cached === undefined) wanted.set(id, { kind, channelKey });
+      else known.set(id, cached);
+    }
+    if (wanted.size === 0) return;
+    const found = await selectTargets(this.#pool, this.#router, order.platform, order.account, [
+      ...wanted.values(),
+    ]);
+    for (const id of wanted.keys()) {
+      const target = found.get(id) ?? null;
+      this.#cache.set(id, target);
+      known.set(id, target);
+    }
   }
 
   /** Maps a listing; an existing mapping to another SKU is refused (TRADECTL_LISTING_EXISTS) unless `replace`. */
