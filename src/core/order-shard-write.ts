@@ -13,6 +13,8 @@ import {
 } from './order-rows.js';
 import {
   type ChangedOrder,
+  type LineTargets,
+  resolveLineTargets,
   type StockIntentOptions,
   stockIntentStatements,
 } from './order-stock/intent-writes.js';
@@ -76,11 +78,13 @@ export async function writeShard(
   input: ShardWriteInput,
 ): Promise<Map<string, { id: string; outcome: Outcome }>> {
   const { connection } = context;
+  // Before the transaction: a listing lookup that misses the cache never holds the row locks.
+  const targets = await resolveLineTargets(input.stockIntents, input.pending, input.storedAt);
   // One retry for a deadlock: the victim's work was rolled back, and the second attempt
   // usually finds the other transaction committed. Anything else goes to the caller.
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await shardTransaction(connection, input);
+      const result = await shardTransaction(connection, input, targets);
       await connection.query('COMMIT');
       return result;
     } catch (error) {
@@ -99,6 +103,7 @@ export async function writeShard(
 async function shardTransaction(
   connection: PoolConnection,
   { router, location, pending, storedAt, maxRows, stockIntents }: ShardWriteInput,
+  targets: LineTargets | undefined,
 ): Promise<Map<string, { id: string; outcome: Outcome }>> {
   const ordersTable = router.qualifiedTable(location, 'orders');
   const detailsTable = router.qualifiedTable(location, 'order_details');
@@ -167,8 +172,8 @@ async function shardTransaction(
     await run(connection, deleteStaleLinesSql(linesTable, part));
   }
   if (stockIntents && changed.length > 0) {
-    const options = { ...stockIntents, now: storedAt, maxRows };
-    for (const statement of await stockIntentStatements(router, location.database, changed, options)) {
+    const options = { ...stockIntents, now: storedAt, maxRows, targets };
+    for (const statement of stockIntentStatements(router, location.database, changed, options)) {
       await run(connection, statement);
     }
   }

@@ -17,7 +17,7 @@ import {
   selectPendingOfOrdersSql,
   writeOutcomesSql,
 } from '../../src/core/order-stock/intent-sql.js';
-import { stockIntentStatements } from '../../src/core/order-stock/intent-writes.js';
+import { resolveLineTargets, stockIntentStatements } from '../../src/core/order-stock/intent-writes.js';
 import { ShardRouter } from '../../src/core/shard-router.js';
 import { deductAvailableArgs } from '../../src/core/stock/deduct-available.js';
 import { tenantKeys } from '../../src/core/stock/keys.js';
@@ -255,9 +255,9 @@ describe('outbox statements', () => {
     expect(selectDeductsSql(TABLE, [{ orderId: '5', lineId: 'a' }]).values).toEqual([[['5', 'a']]]);
   });
 
-  it('a changed batch costs one statement for new orders and one more when orders moved forward', async () => {
+  it('a changed batch costs one statement for new orders and one more when orders moved forward', () => {
     const paid = order('paid', [{ id: 'a' }, { id: 'b' }]);
-    const inserted = await stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
+    const inserted = stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
       sweepAfterMs: 30_000,
       now: times.now,
       maxRows: 2000,
@@ -265,7 +265,7 @@ describe('outbox statements', () => {
     expect(inserted).toHaveLength(1);
     expect(inserted[0]!.sql).toContain(TABLE);
     const cancelled = order('cancelled', [{ id: 'a' }, { id: 'b' }]);
-    const both = await stockIntentStatements(
+    const both = stockIntentStatements(
       router,
       1,
       [
@@ -281,7 +281,7 @@ describe('outbox statements', () => {
     expect(both[1]!.values.slice(3)).toEqual(['ebay', 'de', '12-345']);
     // A cancelled order moved forward deducts nothing; a new cancelled one writes nothing at all.
     expect(
-      await stockIntentStatements(router, 1, [{ id: '3', order: cancelled, outcome: 'inserted' }], {
+      stockIntentStatements(router, 1, [{ id: '3', order: cancelled, outcome: 'inserted' }], {
         sweepAfterMs: 0,
         now: times.now,
         maxRows: 2000,
@@ -289,22 +289,35 @@ describe('outbox statements', () => {
     ).toEqual([]);
   });
 
-  it("writes the targets a resolver gives, in the rows' order, and leaves the rest unresolved", async () => {
+  it('writes the targets it is given by marketplace line, and leaves the rest unresolved', async () => {
     const paid = order('paid', [{ id: 'a' }, { id: 'b' }]);
-    const [insert] = await stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
+    const targets = await resolveLineTargets(
+      {
+        sweepAfterMs: 30_000,
+        resolveTargets: async (rows) =>
+          rows.map((row) => (row.lineId === 'b' ? { ...row, tenant: 'acme', sku: 'MUG' } : row)),
+      },
+      [{ order: paid, proposedId: '77' }],
+      times.now,
+    );
+    expect([...targets!]).toEqual([['ebay\u0000de\u000012-345\u0000b', { tenant: 'acme', sku: 'MUG' }]]);
+    // The transaction stored the order under another id than proposed: the line key still matches.
+    const [insert] = stockIntentStatements(router, 1, [{ id: '1', order: paid, outcome: 'inserted' }], {
       sweepAfterMs: 30_000,
       now: times.now,
       maxRows: 2000,
-      resolveTargets: async (rows) =>
-        rows.map((row) => (row.lineId === 'b' ? { ...row, tenant: 'acme', sku: 'MUG' } : row)),
+      targets,
     });
     const rows = insert!.values[0] as unknown[][];
     const column = (name: string) =>
       insert!.sql.split('(')[1]!.split(')')[0]!.split(', ').indexOf(`\`${name}\``);
-    expect(rows.map((row) => [row[1], row[column('tenant')], row[column('sku')]])).toEqual([
-      ['a', null, null],
-      ['b', 'acme', 'MUG'],
+    expect(rows.map((row) => [row[0], row[1], row[column('tenant')], row[column('sku')]])).toEqual([
+      ['1', 'a', null, null],
+      ['1', 'b', 'acme', 'MUG'],
     ]);
+    expect(
+      await resolveLineTargets({ sweepAfterMs: 1 }, [{ order: paid, proposedId: '77' }], times.now),
+    ).toBe(undefined);
   });
 });
 

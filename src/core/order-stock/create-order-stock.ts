@@ -72,9 +72,9 @@ export function createOrderStock(deps: OrderStockDeps): OrderStock {
   return {
     storeOptions: {
       sweepAfterMs: settings.retryAfterMs,
-      // Resolved in the order's transaction: one write per intent fewer than resolving after
-      // the commit. The listing map's cache answers nearly every lookup; a lookup that fails
-      // leaves the rows to the drainer instead of failing the orders.
+      // Resolved by the store just before each shard transaction (a cache miss never holds the
+      // orders' row locks): one write per intent fewer than persisting the target after the
+      // commit. A lookup that fails leaves the rows to the drainer instead of failing the orders.
       async resolveTargets(rows) {
         try {
           return await withIntentTargets(listings, rows);

@@ -17,13 +17,42 @@ export interface StockIntentOptions {
    */
   sweepAfterMs: number;
   /**
-   * Gives new deduct intents their target (tenant, internal SKU) before they are written, in
-   * the order's transaction, so the drainer sends them to Redis without a write to persist the
-   * target first. Returns the rows in the same order; a row it cannot resolve stays unresolved
-   * (the drainer resolves it again, and reports it if still unmapped). Without it the drainer
-   * resolves every intent.
+   * Gives deduct intents their target (tenant, internal SKU) before they are written, so the
+   * drainer sends them to Redis without a write to persist the target first. Called before the
+   * shard's transaction opens (a listing lookup never holds the orders' row locks), for the
+   * active lines of every order of the shard's batch. Returns the rows in the same order; a row
+   * it cannot resolve stays unresolved (the drainer resolves it again, and reports it if still
+   * unmapped). Without it the drainer resolves every intent.
    */
   resolveTargets?: (rows: readonly IntentRow[]) => Promise<readonly IntentRow[]>;
+}
+
+/** Resolved targets by marketplace line (`lineTargetKey`). */
+export type LineTargets = ReadonlyMap<string, { tenant: string; sku: string }>;
+
+const lineTargetKey = (row: Pick<IntentRow, 'platform' | 'account' | 'platformOrderId' | 'lineId'>) =>
+  `${row.platform}\u0000${row.account}\u0000${row.platformOrderId}\u0000${row.lineId}`;
+
+/**
+ * The targets of the active lines of these orders, through `resolveTargets`; undefined without
+ * one. Which of the orders the transaction then changes is not known yet, so an order that turns
+ * out unchanged (a redelivery) was looked up for nothing: the listing map's cache answers those.
+ */
+export async function resolveLineTargets(
+  options: StockIntentOptions | undefined,
+  orders: readonly { order: UnifiedOrder; proposedId: string }[],
+  now: Instant,
+): Promise<LineTargets | undefined> {
+  if (!options?.resolveTargets) return undefined;
+  const times = { now, dueAt: now };
+  const rows = orders.flatMap(({ order, proposedId }) => deductIntents(order, proposedId, times));
+  const targets = new Map<string, { tenant: string; sku: string }>();
+  if (rows.length === 0) return targets;
+  for (const row of await options.resolveTargets(rows)) {
+    if (row.tenant !== null && row.sku !== null)
+      targets.set(lineTargetKey(row), { tenant: row.tenant, sku: row.sku });
+  }
+  return targets;
 }
 
 /** An order this transaction inserted, or moved forward to a newer version. */
@@ -33,17 +62,22 @@ export interface ChangedOrder {
   outcome: 'inserted' | 'updated';
 }
 
-export async function stockIntentStatements(
+export function stockIntentStatements(
   router: ShardRouter,
   database: number,
   changed: readonly ChangedOrder[],
-  options: StockIntentOptions & { now: Instant; maxRows: number },
-): Promise<SqlStatement[]> {
+  options: StockIntentOptions & { now: Instant; maxRows: number; targets?: LineTargets | undefined },
+): SqlStatement[] {
   const table = intentsTable(router, database);
   const times = { now: options.now, dueAt: addMs(options.now, options.sweepAfterMs) };
   const statements: SqlStatement[] = [];
-  const built = changed.flatMap(({ id, order }) => deductIntents(order, id, times));
-  const deducts = options.resolveTargets && built.length > 0 ? await options.resolveTargets(built) : built;
+  const { targets } = options;
+  const deducts = changed.flatMap(({ id, order }) =>
+    deductIntents(order, id, times).map((row) => {
+      const target = targets?.get(lineTargetKey(row));
+      return target ? { ...row, ...target } : row;
+    }),
+  );
   for (let at = 0; at < deducts.length; at += options.maxRows) {
     statements.push(insertIntentsSql(table, deducts.slice(at, at + options.maxRows)));
   }

@@ -176,7 +176,7 @@ export class OrderStockDrainer {
   async #deducts(database: number, rows: IntentRow[], counts: OrderStockCounts): Promise<void> {
     const context = this.#context();
     const results: Applied[] = [];
-    // Rows written with their target (the store resolves new intents in their transaction)
+    // Rows written with their target (the store resolves new intents before writing them)
     // go to Redis as they are; the rest are resolved now and their targets persisted first.
     const ready = rows.filter((row) => row.tenant !== null);
     const { mapped, unmapped: missing } = await resolveIntentTargets(
