@@ -7,7 +7,7 @@ import { orderKey, parseOrder, type UnifiedOrder, type UnifiedOrderInput } from 
 import { createOrderStock, type OrderStock } from '../../src/core/order-stock/create-order-stock.js';
 import { type IntentRow, intentFromRow } from '../../src/core/order-stock/intent-rows.js';
 import { intentsTable, issuesTable } from '../../src/core/order-stock/intent-schema.js';
-import { withIntentTargets } from '../../src/core/order-stock/intent-targets.js';
+import { resolveIntentTargets } from '../../src/core/order-stock/intent-targets.js';
 import { createOrderStore, type OrderStore } from '../../src/core/order-store.js';
 import { tenantKeys } from '../../src/core/stock/keys.js';
 import { LedgerDrain } from '../../src/core/stock/ledger-drain.js';
@@ -67,7 +67,7 @@ export async function createOrderStockFixture(): Promise<OrderStockFixture> {
     // As the sink wires it (createOrderStock's storeOptions): new intents carry their target.
     stockIntents: {
       sweepAfterMs: settings.retryAfterMs,
-      resolveTargets: (rows) => withIntentTargets(listings, rows),
+      resolveTargets: async (rows) => (await resolveIntentTargets(listings, rows)).mapped,
     },
   });
   return {

@@ -6,7 +6,7 @@ import type { UnifiedOrder } from '../order.js';
 import type { ShardRouter } from '../shard-router.js';
 import { ListingMap } from '../stock/listing-map.js';
 import { StockService } from '../stock/stock-service.js';
-import { withIntentTargets } from './intent-targets.js';
+import { resolveIntentTargets } from './intent-targets.js';
 import type { StockIntentOptions } from './intent-writes.js';
 import { OrderStockDrainer, type OrderStockDrainerOptions } from './order-stock-drainer.js';
 import type { OrderStockMetrics } from './order-stock-metrics.js';
@@ -77,13 +77,13 @@ export function createOrderStock(deps: OrderStockDeps): OrderStock {
       // commit. A lookup that fails leaves the rows to the drainer instead of failing the orders.
       async resolveTargets(rows) {
         try {
-          return await withIntentTargets(listings, rows);
+          return (await resolveIntentTargets(listings, rows)).mapped;
         } catch (error) {
           logger.warn(
             { err: error, lines: rows.length },
             'listing lookup failed; the drainer resolves these lines',
           );
-          return rows;
+          return [];
         }
       },
     },

@@ -55,17 +55,6 @@ export async function resolveIntentTargets(
   return resolved;
 }
 
-/** The rows in their order, each with its target where it has a mapping (for the store's insert). */
-export async function withIntentTargets(
-  listings: Pick<ListingMap, 'resolveOrderLines'>,
-  rows: readonly IntentRow[],
-): Promise<IntentRow[]> {
-  const key = (row: IntentRow) => `${row.orderId}\u0000${row.lineId}\u0000${row.kind}`;
-  const { mapped } = await resolveIntentTargets(listings, rows);
-  const targets = new Map(mapped.map((row) => [key(row), row]));
-  return rows.map((row) => targets.get(key(row)) ?? row);
-}
-
 function describeChannelKeys(channelSku: string | null, listingId: string | null): string {
   const parts = [
     channelSku !== null && `seller SKU "${channelSku}"`,

@@ -20,9 +20,9 @@ export interface StockIntentOptions {
    * Gives deduct intents their target (tenant, internal SKU) before they are written, so the
    * drainer sends them to Redis without a write to persist the target first. Called before the
    * shard's transaction opens (a listing lookup never holds the orders' row locks), for the
-   * active lines of every order of the shard's batch. Returns the rows in the same order; a row
-   * it cannot resolve stays unresolved (the drainer resolves it again, and reports it if still
-   * unmapped). Without it the drainer resolves every intent.
+   * active lines of every order of the shard's batch. Returns the rows it resolved, with their
+   * targets; the rest are written unresolved (the drainer resolves them again, and reports them
+   * if still unmapped). Without it the drainer resolves every intent.
    */
   resolveTargets?: (rows: readonly IntentRow[]) => Promise<readonly IntentRow[]>;
 }
