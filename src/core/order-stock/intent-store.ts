@@ -82,10 +82,13 @@ export class IntentStore {
     const full = new Map<string, IntentRow[]>();
     const others: IntentRow[] = [];
     for (const row of rows) {
-      const group = isFullDeduct(row) ? `${row.tenant}\u0000${row.updatedAt}` : null;
-      const rowsOfGroup = group === null ? undefined : full.get(group);
-      if (group === null) others.push(row);
-      else if (rowsOfGroup) rowsOfGroup.push(row);
+      if (!isFullDeduct(row)) {
+        others.push(row);
+        continue;
+      }
+      const group = `${row.tenant}\u0000${row.updatedAt}`;
+      const members = full.get(group);
+      if (members) members.push(row);
       else full.set(group, [row]);
     }
     for (const group of full.values()) {
