@@ -181,7 +181,8 @@ export async function deductAvailableMany(
         if (reply instanceof Error) settled[index] = { status: 'rejected', reason: reply };
         else if (reply.code !== STOCK_REPLY.SWEEP_NEEDED)
           settled[index] = settle(() => resultOf(request, reply));
-        else settled[index] = await settleAsync(() => deductAvailable(rt, defaultTenant, inputs[index]!));
+        else
+          [settled[index]] = await Promise.allSettled([deductAvailable(rt, defaultTenant, inputs[index]!)]);
       }
     }
   }
@@ -191,14 +192,6 @@ export async function deductAvailableMany(
 function settle<T>(compute: () => T): PromiseSettledResult<T> {
   try {
     return { status: 'fulfilled', value: compute() };
-  } catch (error) {
-    return { status: 'rejected', reason: error };
-  }
-}
-
-async function settleAsync<T>(compute: () => Promise<T>): Promise<PromiseSettledResult<T>> {
-  try {
-    return { status: 'fulfilled', value: await compute() };
   } catch (error) {
     return { status: 'rejected', reason: error };
   }
