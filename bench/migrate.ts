@@ -2,7 +2,7 @@
  * The legacy backfill of `tradectl migrate-shards` against a plain INSERT ... SELECT of the same
  * data on the same server, measured in one run.
  *
- *   npx tsx bench/migrate.ts [--rows 1000000] [--layout 16x256] [--batch 500000] [--concurrency 8]
+ *   npx tsx bench/migrate.ts [--rows 1000000] [--layout 16x256] [--batch auto] [--concurrency 8]
  *                            [--rounds 1] [--live-every-ms 100]
  *
  * Each round: a fresh layout (`shards init`) and a legacy `orders` table of --rows rows (the
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     layout: { type: 'string', default: '16x256' },
-    batch: { type: 'string', default: '500000' },
+    batch: { type: 'string', default: 'auto' },
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '1' },
     'live-every-ms': { type: 'string', default: '100' },
@@ -139,7 +139,7 @@ async function round(): Promise<Round> {
     await writer;
     const backfill = result.copiedThisRun / result.seconds;
     log(
-      `backfill: ${result.copiedThisRun} rows in ${result.seconds.toFixed(1)}s = ${backfill.toFixed(0)} rows/s, ${live} live orders meanwhile`,
+      `backfill: ${result.copiedThisRun} rows in ${result.seconds.toFixed(1)}s = ${backfill.toFixed(0)} rows/s (batches of ${result.batchRows}, ${result.serverCopy ? 'copied by the server' : 'through the process'}), ${live} live orders meanwhile`,
     );
     const verify = JSON.parse((await step('verify', '--json')).stdout);
     const counts = await countTarget(pools, router);
@@ -205,7 +205,12 @@ async function backfillChild(file: string) {
   const at = (fraction: number) =>
     samples[Math.min(samples.length - 1, Math.floor(samples.length * fraction))] ?? 0;
   return {
-    result: JSON.parse(stdout) as { copiedThisRun: number; seconds: number },
+    result: JSON.parse(stdout) as {
+      copiedThisRun: number;
+      seconds: number;
+      batchRows: number;
+      serverCopy: boolean;
+    },
     rss: { start: at(0.1), middle: at(0.5), end: at(0.95), max: Math.max(...samples) },
   };
 }

@@ -3,7 +3,8 @@ import type { Config } from '../core/config.js';
 import { parseLayoutShape } from '../core/migrate/layouts.js';
 import { parseTableName } from '../core/migrate/legacy-table.js';
 import type { PlanInput } from '../core/migrate/plan-start.js';
-import type { CommonOptions } from './common.js';
+import { AUTO_BATCH_ROWS } from '../core/migrate/throttle.js';
+import { type CommonOptions, parseIntegerOption } from './common.js';
 
 /** The parsed flags of `tradectl migrate-shards` and their parsers (each error names its flag). */
 
@@ -16,6 +17,7 @@ export interface PlanFlags extends CommonOptions {
   legacyCurrency: string;
   legacyUtcOffset: number;
   throttle: number;
+  /** AUTO_BATCH_ROWS for `auto`. */
   batch: number;
   dryRun?: boolean;
 }
@@ -66,6 +68,13 @@ export function parseTable(value: string) {
   const table = parseTableName(value);
   if (!table) throw new InvalidArgumentError(`--from-legacy must be <database>.<table>, got "${value}"`);
   return table;
+}
+
+const parseBatchRows = parseIntegerOption('--batch', 1, 1_000_000);
+
+/** `--batch`: a row count, or `auto` (the backfill sizes batches by how it copies: throttle.ts). */
+export function parseBatch(value: string): number {
+  return value.trim() === 'auto' ? AUTO_BATCH_ROWS : parseBatchRows(value);
 }
 
 export function parseOffset(value: string): number {

@@ -54,7 +54,7 @@ export function printBackfill(io: CliIo, result: BackfillResult): void {
   const rate = result.seconds > 0 ? Math.round(result.copiedThisRun / result.seconds) : 0;
   writeTable(
     io,
-    ['migration', 'copied this run', 'copied total', 'source rows', 'rows/s', 'seconds', 'state'],
+    ['migration', 'copied this run', 'copied total', 'source rows', 'rows/s', 'batch', 'seconds', 'state'],
     [
       [
         result.migration,
@@ -62,6 +62,9 @@ export function printBackfill(io: CliIo, result: BackfillResult): void {
         result.copiedTotal,
         result.sourceRows,
         rate,
+        result.batchRows === null
+          ? '-'
+          : `${result.batchRows} (${result.serverCopy ? 'server copy' : 'client'})`,
         Number(result.seconds.toFixed(1)),
         result.dryRun ? 'dry run' : result.completed ? 'complete' : `stopped (${result.stopped ?? 'error'})`,
       ],

@@ -1,15 +1,17 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Config } from '../core/config.js';
 import { runBackfill } from '../core/migrate/backfill.js';
 import { type MigrationContext, openMigrationContext } from '../core/migrate/context.js';
 import { planMigration, startMigration } from '../core/migrate/plan-start.js';
 import { migrationSides } from '../core/migrate/sides.js';
+import { AUTO_BATCH_ROWS } from '../core/migrate/throttle.js';
 import { migrationStatus, setThrottle, transition } from '../core/migrate/transitions.js';
 import { verifyMigration } from '../core/migrate/verify.js';
 import { type CommandContext, type CommonOptions, parseIntegerOption, withCommonOptions } from './common.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
   type PlanFlags,
+  parseBatch,
   parseOffset,
   parseShape,
   parseTable,
@@ -92,7 +94,14 @@ export function registerMigrateShardsCommand(
       parseIntegerOption('--throttle', 0),
       2000,
     )
-    .option('--batch <rows>', 'rows per backfill batch', parseIntegerOption('--batch', 1, 1_000_000), 50_000)
+    .addOption(
+      new Option(
+        '--batch <rows|auto>',
+        'rows per backfill batch; auto: 50,000, or ~250 per orders table when the server copies',
+      )
+        .argParser(parseBatch)
+        .default(AUTO_BATCH_ROWS, 'auto'),
+    )
     .option('--dry-run', 'print the plan without recording it')
     .action((flags: PlanFlags) =>
       withContext(flags, deps, 4, async (ctx) => {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { parseBatch } from '../../src/cli/migrate-shards-args.js';
 import { TradectlError } from '../../src/core/errors.js';
 import { createDualWriteOrderStore, legacyAwareId } from '../../src/core/migrate/dual-write-store.js';
 import type { IdentifiedOrder, LegacySource } from '../../src/core/migrate/legacy-mapping.js';
-import { batchSizeFor, RateGate } from '../../src/core/migrate/throttle.js';
+import {
+  AUTO_BATCH_ROWS,
+  batchSizeFor,
+  defaultBatchRows,
+  RateGate,
+} from '../../src/core/migrate/throttle.js';
 import { orderKey, type UnifiedOrder } from '../../src/core/order.js';
 import type { OrderStore } from '../../src/core/order-store.js';
 import { generateOrders } from '../helpers/order-generator.js';
@@ -79,6 +85,24 @@ describe('backfill throttle', () => {
     expect(batchSizeFor(10_000, 250)).toBe(2500);
     expect(batchSizeFor(10_000, 0.05)).toBe(1);
     expect(batchSizeFor(100, 2500)).toBe(100);
+  });
+
+  it('sizes automatic batches by how the backfill copies', () => {
+    // Through this process: two batches are held at once, whatever the layout.
+    expect(defaultBatchRows({ serverCopy: false, orderTables: 4096 })).toBe(50_000);
+    // On the server: ~250 rows per orders table, within 50,000 .. 1,000,000.
+    expect(defaultBatchRows({ serverCopy: true, orderTables: 256 })).toBe(64_000);
+    expect(defaultBatchRows({ serverCopy: true, orderTables: 4096 })).toBe(1_000_000);
+    expect(defaultBatchRows({ serverCopy: true, orderTables: 8 })).toBe(50_000);
+    // The throttle still caps what a batch may hold.
+    expect(batchSizeFor(defaultBatchRows({ serverCopy: true, orderTables: 4096 }), 2000)).toBe(20_000);
+  });
+
+  it('parses --batch as a row count or auto, naming the flag when neither', () => {
+    expect(parseBatch('auto')).toBe(AUTO_BATCH_ROWS);
+    expect(parseBatch('250000')).toBe(250_000);
+    expect(() => parseBatch('0')).toThrow(/--batch must be an integer from 1 to 1000000, got "0"/);
+    expect(() => parseBatch('lots')).toThrow(/--batch must be an integer/);
   });
 });
 

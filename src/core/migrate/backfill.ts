@@ -7,7 +7,7 @@ import type { LegacyBulkCopier } from './legacy-bulk.js';
 import { requireStep } from './phases.js';
 import type { MigrationSides } from './sides.js';
 import type { BackfillCheckpoint, MigrationState, MigrationStateStore } from './state.js';
-import { batchSizeFor, RateGate, sleepFor } from './throttle.js';
+import { AUTO_BATCH_ROWS, batchSizeFor, defaultBatchRows, RateGate, sleepFor } from './throttle.js';
 
 /**
  * `backfill`: copies the source into the target in keyset batches through the versioned
@@ -63,6 +63,10 @@ export interface BackfillResult {
   copiedThisRun: number;
   copiedTotal: number;
   sourceRows: number;
+  /** Rows per batch this run (a throttle caps a batch at ten seconds of rows); null if none ran. */
+  batchRows: number | null;
+  /** Whether the server copied the batches (legacy-bulk.ts) or they passed through this process. */
+  serverCopy: boolean;
   dryRun: boolean;
   seconds: number;
 }
@@ -84,6 +88,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     copiedThisRun: 0,
     copiedTotal: state.copiedRows,
     sourceRows: state.sourceRows,
+    batchRows: null,
+    serverCopy: false,
     dryRun: options.dryRun === true,
     seconds: 0,
   };
@@ -125,9 +131,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       return moved ? 0 : state.throttle;
     };
     const attempts = options.attempts ?? 5;
-    const limit = () => batchSizeFor(state.batchRows, state.throttle);
+    const serverCopy = options.serverCopy === true && sides.serverCopier !== undefined;
+    const { databases, tablesPerDatabase } = state.target;
+    const autoRows = defaultBatchRows({ serverCopy, orderTables: databases * tablesPerDatabase });
+    const batchRows = () => (state.batchRows === AUTO_BATCH_ROWS ? autoRows : state.batchRows);
+    const limit = () => batchSizeFor(batchRows(), state.throttle);
+    result.batchRows = batchRows();
+    result.serverCopy = serverCopy;
     const copyNext =
-      options.serverCopy && sides.serverCopier
+      serverCopy && sides.serverCopier
         ? await serverSteps(await sides.serverCopier(), attempts, sleep, signal)
         : clientSteps(sides, limit, attempts, sleep, signal);
     let from = state.checkpoint;

@@ -11,6 +11,7 @@ import type { LegacySource } from './legacy-mapping.js';
 import { inspectLegacyTable, legacyStats } from './legacy-table.js';
 import { requireStep } from './phases.js';
 import type { MigrationSource, MigrationState } from './state.js';
+import { AUTO_BATCH_ROWS } from './throttle.js';
 
 /** `plan` and `start`: recording what moves where, then creating the target and turning dual write on. */
 
@@ -20,6 +21,7 @@ export interface PlanInput {
   /** Legacy table to the active layout. */
   legacy?: Pick<LegacySource, 'schema' | 'table' | 'platform' | 'account' | 'currency' | 'utcOffsetMinutes'>;
   throttle: number;
+  /** AUTO_BATCH_ROWS: the backfill chooses. */
   batchRows: number;
   dryRun?: boolean;
 }
@@ -34,7 +36,8 @@ export interface PlanReport {
   target: LayoutSpec;
   targetTables: number;
   throttle: number;
-  batchRows: number;
+  /** 'auto': the backfill sizes its batches (throttle.ts, defaultBatchRows). */
+  batchRows: number | 'auto';
   /** At the throttle; null when unthrottled. */
   estimatedSeconds: number | null;
 }
@@ -85,7 +88,7 @@ export async function planMigration(context: MigrationContext, input: PlanInput)
     target,
     targetTables: target.databases * target.tablesPerDatabase * 3,
     throttle: input.throttle,
-    batchRows: input.batchRows,
+    batchRows: input.batchRows === AUTO_BATCH_ROWS ? 'auto' : input.batchRows,
     estimatedSeconds: input.throttle > 0 ? Math.ceil(sourceRows / input.throttle) : null,
   };
   if (input.dryRun) return report;

@@ -44,7 +44,7 @@ export interface MigrationState {
   phase: MigrationPhase;
   /** Backfill rate limit, rows per second; 0 means unlimited. */
   throttle: number;
-  /** Rows per backfill batch. */
+  /** Rows per backfill batch; AUTO_BATCH_ROWS (0): the backfill chooses (throttle.ts). */
   batchRows: number;
   /** null until the first batch is copied. */
   checkpoint: BackfillCheckpoint | null;
