@@ -131,7 +131,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
       return moved ? 0 : state.throttle;
     };
     const attempts = options.attempts ?? 5;
-    const serverCopy = options.serverCopy === true && sides.serverCopier !== undefined;
+    const serverCopier = options.serverCopy ? sides.serverCopier : undefined;
+    const serverCopy = serverCopier !== undefined;
     const { databases, tablesPerDatabase } = state.target;
     const autoRows = defaultBatchRows({ serverCopy, orderTables: databases * tablesPerDatabase });
     const batchRows = () => (state.batchRows === AUTO_BATCH_ROWS ? autoRows : state.batchRows);
@@ -139,8 +140,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     result.batchRows = batchRows();
     result.serverCopy = serverCopy;
     const copyNext =
-      serverCopy && sides.serverCopier
-        ? await serverSteps(await sides.serverCopier(), attempts, sleep, signal)
+      serverCopier !== undefined
+        ? await serverSteps(await serverCopier(), attempts, sleep, signal)
         : clientSteps(sides, limit, attempts, sleep, signal);
     let from = state.checkpoint;
     progress('copying');
