@@ -113,7 +113,12 @@ export async function readRedisSection(input: {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  redis.on('error', (error) => input.logger.debug({ err: error }, 'redis connection error (status)'));
+  // ioredis rejects a failed connect with "Connection is closed."; the socket's error says why.
+  let socketError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    socketError = error;
+    input.logger.debug({ err: error }, 'redis connection error (status)');
+  });
   try {
     const value = await withTimeout(input.timeoutMs, async () => {
       await redis.connect();
@@ -129,7 +134,8 @@ export async function readRedisSection(input: {
     });
     return { ok: true, value };
   } catch (error) {
-    return { ok: false, problem: problem('redis', hostOf(config.redis.url), error) };
+    const cause = redis.status === 'end' && socketError ? socketError : error;
+    return { ok: false, problem: problem('redis', hostOf(config.redis.url), cause) };
   } finally {
     redis.disconnect();
   }
@@ -211,10 +217,26 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
 
 function problem(service: StatusProblem['service'], target: string, error: unknown): StatusProblem {
   const root = isTradectlError(error) && error.cause instanceof Error ? error.cause : error;
+  // The cause's text, unless the error's own message already carries it (classifyMysqlError's do).
+  const rootText = root !== error && root instanceof Error ? root.message : '';
   const message = isTradectlError(error)
-    ? `${error.message}${root !== error && root instanceof Error && root.message ? `: ${root.message}` : ''}`
+    ? `${error.message}${rootText && !error.message.includes(rootText) ? `: ${rootText}` : ''}`
     : ((error as Error)?.message ?? String(error));
-  return { service, target, message, hint: isTradectlError(error) ? (error.hint ?? null) : null };
+  const hint = isTradectlError(error) ? (error.hint ?? null) : null;
+  return { service, target, message, hint: hint ?? connectionHint(service, target, message) };
+}
+
+/** The operator's first question when nothing answers at a service's address. */
+function connectionHint(service: StatusProblem['service'], target: string, message: string): string | null {
+  if (!/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN/.test(message)) return null;
+  const [name, setting] = (
+    {
+      mysql: ['MySQL', 'mysql.url'],
+      redis: ['Redis', 'redis.url'],
+      kafka: ['the Kafka broker', 'kafka.brokers'],
+    } as const
+  )[service];
+  return `nothing answered at ${target}: is ${name} up, and is ${setting} (or its TRADECTL_ variable) right?`;
 }
 
 function hostOf(url: string): string {

@@ -236,8 +236,14 @@ describe('tradectl status', () => {
     const noRedis = await status([], { TRADECTL_REDIS_URL: 'redis://127.0.0.1:1' });
     expect(noRedis.code).toBe(EXIT.failed);
     expect(noRedis.stderr).toContain('tradectl: cannot read Redis at 127.0.0.1:1');
+    // The socket's reason, not ioredis's "Connection is closed.", and what to check.
     expect(noRedis.report.problems).toEqual([
-      expect.objectContaining({ service: 'redis', target: '127.0.0.1:1' }),
+      expect.objectContaining({
+        service: 'redis',
+        target: '127.0.0.1:1',
+        message: 'connect ECONNREFUSED 127.0.0.1:1',
+        hint: expect.stringContaining('is Redis up, and is redis.url'),
+      }),
     ]);
     expect(noRedis.report.workers).toBeNull();
     expect(noRedis.report.accounts.every((row) => row.checkpoint !== null && row.lastRun === null)).toBe(
@@ -247,6 +253,14 @@ describe('tradectl status', () => {
     const noMysql = await status([], { TRADECTL_MYSQL_URL: 'mysql://tradectl:Hidden_Pw_9@127.0.0.1:1' });
     expect(noMysql.code).toBe(EXIT.failed);
     expect(noMysql.stderr).toContain('tradectl: cannot read MySQL at 127.0.0.1:1');
+    // The driver's reason once (the classified error already carries it), then what to check.
+    expect(noMysql.report.problems).toEqual([
+      expect.objectContaining({
+        service: 'mysql',
+        message: expect.stringMatching(/^[^:]+: connect ECONNREFUSED 127\.0\.0\.1:1$/),
+        hint: expect.stringContaining('is MySQL up, and is mysql.url'),
+      }),
+    ]);
     expect(JSON.stringify(noMysql.report) + noMysql.stderr).not.toContain('Hidden_Pw_9');
     expect(noMysql.report.dlq).toBeNull();
     expect(noMysql.report.accounts.every((row) => row.checkpoint === null && row.lastRun !== null)).toBe(

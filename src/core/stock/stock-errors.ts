@@ -153,12 +153,12 @@ export class RestoreError extends TradectlError {
   }
 }
 
-/** Redis could not be reached or failed: retry with the same operation id (that is safe). */
+/** Redis could not be reached or failed: retrying is safe, a change with the same operation id. */
 export function stockUnavailable(operation: string, cause: unknown): TradectlError {
   return new TradectlError('TRADECTL_STOCK_UNAVAILABLE', `${operation}: Redis is unavailable`, {
     kind: 'transient',
     cause,
-    hint: 'retry with the same operation id: a repeat never deducts twice',
+    hint: 'retry once Redis answers; a change retried with the same operation id never applies twice',
   });
 }
 
