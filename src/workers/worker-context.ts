@@ -209,17 +209,23 @@ export class WorkerContext {
       lazyConnect: true,
       maxRetriesPerRequest: 2,
     });
-    client.on('error', (error) => this.logger.debug({ err: error, purpose }, 'redis connection error'));
+    // A failed connect rejects with "Connection is closed."; the socket's error says why.
+    let socketError: Error | undefined;
+    client.on('error', (error: Error) => {
+      socketError = error;
+      this.logger.debug({ err: error, purpose }, 'redis connection error');
+    });
     this.#clients.push(client);
     return client.connect().then(
       () => client,
       (error: unknown) => {
+        const reason = socketError?.message ?? (error as Error | null)?.message;
         throw new TradectlError(
           'TRADECTL_WORKER_REDIS_UNAVAILABLE',
-          `could not connect to Redis (${purpose})`,
+          `could not connect to Redis (${purpose})${reason ? `: ${reason}` : ''}`,
           {
             kind: 'transient',
-            cause: error,
+            cause: socketError ?? error,
             hint: 'check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it',
           },
         );
