@@ -10,6 +10,7 @@ import type { Config } from '../core/config.js';
 import { TradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
+import { connectRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { ShardRouter } from '../core/shard-router.js';
 import { StockService } from '../core/stock/stock-service.js';
@@ -209,27 +210,20 @@ export class WorkerContext {
       lazyConnect: true,
       maxRetriesPerRequest: 2,
     });
-    // A failed connect rejects with "Connection is closed."; the socket's error says why.
-    let socketError: Error | undefined;
-    client.on('error', (error: Error) => {
-      socketError = error;
-      this.logger.debug({ err: error, purpose }, 'redis connection error');
-    });
+    client.on('error', (error) => this.logger.debug({ err: error, purpose }, 'redis connection error'));
     this.#clients.push(client);
-    return client.connect().then(
-      () => client,
-      (error: unknown) => {
-        const reason = socketError?.message ?? (error as Error | null)?.message;
-        throw new TradectlError(
+    return connectRedis(
+      client,
+      (reason, cause) =>
+        new TradectlError(
           'TRADECTL_WORKER_REDIS_UNAVAILABLE',
-          `could not connect to Redis (${purpose})${reason ? `: ${reason}` : ''}`,
+          `could not connect to Redis (${purpose}): ${reason}`,
           {
             kind: 'transient',
-            cause: socketError ?? error,
+            cause,
             hint: 'check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it',
           },
-        );
-      },
-    );
+        ),
+    ).then(() => client);
   }
 }

@@ -11,7 +11,7 @@ import { Collector } from '../helpers/collector.js';
 let dir: string;
 let config: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tradectl-worker-startup-'));
+  dir = await mkdtemp(join(tmpdir(), 'tradectl-unreachable-redis-'));
   config = join(dir, 'worker.yaml');
   await writeFile(
     config,
@@ -27,15 +27,35 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('tradectl worker start-up', () => {
-  it('exits 1 when Redis does not answer, naming the socket reason and what to check', async () => {
-    const io = { stdout: new Collector(), stderr: new Collector(), env: {} } satisfies CliIo;
-    const code = await runCli(['worker', '--roles', 'sync,sink', '--config', config], io);
+async function run(argv: string[]) {
+  const io = { stdout: new Collector(), stderr: new Collector(), env: {} } satisfies CliIo;
+  const code = await runCli([...argv, '--config', config], io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+// ioredis only says "Connection is closed."; these name the socket's reason and what to check.
+describe('commands whose Redis does not answer', () => {
+  it('worker: exits 1 at start-up', async () => {
+    const { code, stderr } = await run(['worker', '--roles', 'sync,sink']);
     expect(code).toBe(EXIT.failed);
-    // The reason from the socket, not ioredis's "Connection is closed.".
-    expect(io.stderr.text).toContain(
+    expect(stderr).toContain(
       'tradectl: could not connect to Redis (leases, ids and rate limits): connect ECONNREFUSED 127.0.0.1:1\n' +
         'hint: check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it\n',
     );
+  });
+
+  it('stock: exits 1 before sending anything', async () => {
+    for (const argv of [
+      ['stock', 'get', 'SKU-1'],
+      ['stock', 'deduct', 'SKU-1=1', '--op', 'op-1'],
+    ]) {
+      const { code, stdout, stderr } = await run(argv);
+      expect(code, argv.join(' ')).toBe(EXIT.failed);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        'tradectl: could not connect to Redis: connect ECONNREFUSED 127.0.0.1:1\n' +
+          'hint: check redis.url (TRADECTL_REDIS_URL); nothing was read or changed\n',
+      );
+    }
   });
 });
