@@ -27,10 +27,14 @@ const CONNECTION_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
+  'ENOTFOUND',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'POOL_CLOSED',
 ]);
+
+// No connection was ever made: the address is wrong or the server is down (not a lost connection).
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
 // Unknown column: a table created by an older version that `shards init` has not upgraded yet.
 const MISSING_SCHEMA_ERRNOS = new Set([
@@ -73,6 +77,9 @@ export function classifyMysqlError(
       kind: 'transient',
       cause: error,
       details: context,
+      ...(typeof code === 'string' && UNREACHABLE_CODES.has(code)
+        ? { hint: 'nothing answered: is MySQL up, and is mysql.url (TRADECTL_MYSQL_URL) right?' }
+        : {}),
     });
   }
   if (errno !== undefined && MISSING_SCHEMA_ERRNOS.has(errno)) {
