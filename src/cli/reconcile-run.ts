@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
@@ -7,6 +6,7 @@ import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
 import { createDriftWebhook, reconcileMetrics } from '../core/reconcile/drift-report.js';
 import { reconcileStock, type StockReconcileResult } from '../core/reconcile/stock-reconcile.js';
+import { connectCommandRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { Instant } from '../core/time.js';
 import type { OrdersReconcileOptions, OrdersReconcileResult } from '../workers/reconcile-orders.js';
@@ -52,10 +52,8 @@ export async function runStockReconcile(
   logger: Logger,
 ): Promise<StockReconcileResult> {
   const router = routerForConfig(config);
+  const redis = await connectCommandRedis(config.redis.url, 'reconcile stock');
   const pools = new MysqlPools(config, router, { connectionLimit: 2 });
-  // A command fails fast when Redis is down instead of queueing and reconnecting for ever.
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
-  redis.on('error', () => undefined);
   try {
     return await reconcileStock({
       redis,

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
+import { connectCommandRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { TENANT_PATTERN } from '../core/stock/keys.js';
 import { ListingMap } from '../core/stock/listing-map.js';
@@ -142,10 +142,8 @@ export async function runStockPush(options: StockPushOptions, deps: StockPushDep
 
 export async function openPush(config: Config, logger: Logger): Promise<PushHandle> {
   const router = routerForConfig(config);
+  const redis = await connectCommandRedis(config.redis.url, 'stock push');
   const pools = new MysqlPools(config, router, { connectionLimit: 4 });
-  // A command fails fast when Redis is down instead of queueing and reconnecting for ever.
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 5000 });
-  redis.on('error', () => undefined);
   try {
     const targets = createAccountTargets({
       config,

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
-import { TradectlError } from '../core/errors.js';
 import { MysqlPools } from '../core/mysql-pools.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectCommandRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { StockService } from '../core/stock/stock-service.js';
 import type { OperationResult, StockLevel, StockLine } from '../core/stock/stock-types.js';
@@ -38,22 +36,7 @@ export interface StockOptions extends CommonOptions {
 }
 
 export async function openStock(config: Config, tenant: string | undefined): Promise<StockHandle> {
-  // A command fails fast when Redis is down instead of queueing and reconnecting for ever.
-  const redis = new Redis(config.redis.url, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
-    lazyConnect: true,
-  });
-  redis.on('error', () => undefined);
-  // Connected first, so an unreachable Redis is named with its reason before any command.
-  await connectRedis(redis, (reason, cause) => {
-    redis.disconnect();
-    return new TradectlError('TRADECTL_STOCK_UNAVAILABLE', `could not connect to Redis: ${reason}`, {
-      kind: 'transient',
-      cause,
-      hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was read or changed',
-    });
-  });
+  const redis = await connectCommandRedis(config.redis.url, 'stock');
   const service = new StockService({
     redis,
     keyPrefix: config.redis.keyPrefix,

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { TradectlError } from './errors.js';
 
 /**
  * Connects a `lazyConnect` client. ioredis rejects a failed connect with "Connection is
@@ -24,4 +25,27 @@ export async function connectRedis(
   } finally {
     client.off('error', keep);
   }
+}
+
+/**
+ * The Redis client of a one-shot command (`tradectl stock`, `reconcile stock`, `stock push`):
+ * one retry per request rather than queueing while it reconnects for ever, and connected before
+ * it is handed out, so an unreachable Redis is named with its reason before anything is sent.
+ */
+export async function connectCommandRedis(url: string, purpose: string): Promise<Redis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
+  redis.on('error', () => undefined);
+  await connectRedis(redis, (reason, cause) => {
+    redis.disconnect();
+    return new TradectlError(
+      'TRADECTL_STOCK_UNAVAILABLE',
+      `could not connect to Redis (${purpose}): ${reason}`,
+      {
+        kind: 'transient',
+        cause,
+        hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was read or changed',
+      },
+    );
+  });
+  return redis;
 }

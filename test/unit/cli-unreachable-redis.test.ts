@@ -44,18 +44,18 @@ describe('commands whose Redis does not answer', () => {
     );
   });
 
-  it('stock: exits 1 before sending anything', async () => {
-    for (const argv of [
-      ['stock', 'get', 'SKU-1'],
-      ['stock', 'deduct', 'SKU-1=1', '--op', 'op-1'],
-    ]) {
-      const { code, stdout, stderr } = await run(argv);
-      expect(code, argv.join(' ')).toBe(EXIT.failed);
-      expect(stdout).toBe('');
-      expect(stderr).toBe(
-        'tradectl: could not connect to Redis: connect ECONNREFUSED 127.0.0.1:1\n' +
-          'hint: check redis.url (TRADECTL_REDIS_URL); nothing was read or changed\n',
-      );
-    }
+  it.each([
+    ['stock', ['stock', 'get', 'SKU-1']],
+    ['stock', ['stock', 'deduct', 'SKU-1=1', '--op', 'op-1']],
+    ['reconcile stock', ['reconcile', 'stock']],
+    ['stock push', ['stock', 'push', '--dry-run']],
+  ])('%s: exits 1 before sending anything (%j)', async (purpose, argv) => {
+    const { code, stdout, stderr } = await run(argv);
+    expect(code).toBe(EXIT.failed);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `tradectl: could not connect to Redis (${purpose}): connect ECONNREFUSED 127.0.0.1:1\n` +
+        'hint: check redis.url (TRADECTL_REDIS_URL); nothing was read or changed\n',
+    );
   });
 });
