@@ -9,6 +9,7 @@ import type { Config } from '../core/config.js';
 import { isTradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
+import { connectRedis } from '../core/redis-connect.js';
 import { type AccountRuntimeState, createRuntimeStateReader } from '../core/runtime-state.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { createSyncWindowLog, type SyncWindowEntry } from '../core/sync-window-log.js';
@@ -113,15 +114,11 @@ export async function readRedisSection(input: {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  // ioredis rejects a failed connect with "Connection is closed."; the socket's error says why.
-  let socketError: Error | undefined;
-  redis.on('error', (error: Error) => {
-    socketError = error;
-    input.logger.debug({ err: error }, 'redis connection error (status)');
-  });
+  redis.on('error', (error) => input.logger.debug({ err: error }, 'redis connection error (status)'));
   try {
     const value = await withTimeout(input.timeoutMs, async () => {
-      await redis.connect();
+      // The socket's reason ("connect ECONNREFUSED …") rather than "Connection is closed.".
+      await connectRedis(redis, (reason, cause) => (cause instanceof Error ? cause : new Error(reason)));
       // Read-only: `holder` is a GET and a PTTL, it never takes or renews a lease.
       const leases = createAccountLeases({ redis, keyPrefix, logger: input.logger });
       const holders: (LeaseHolder | null)[] = new Array(accounts.length).fill(null);
@@ -134,8 +131,7 @@ export async function readRedisSection(input: {
     });
     return { ok: true, value };
   } catch (error) {
-    const cause = redis.status === 'end' && socketError ? socketError : error;
-    return { ok: false, problem: problem('redis', hostOf(config.redis.url), cause) };
+    return { ok: false, problem: problem('redis', hostOf(config.redis.url), error) };
   } finally {
     redis.disconnect();
   }
