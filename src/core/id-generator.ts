@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { TradectlError } from './errors.js';
 import type { Logger } from './logger.js';
+import { connectRedis } from './redis-connect.js';
 import { DEFAULT_MAX_BACKWARD_WAIT_MS, SnowflakeGenerator } from './snowflake.js';
 import { acquireWorkerIdLease, type WorkerIdLease, type WorkerIdLeaseOptions } from './worker-id-lease.js';
 
@@ -71,17 +72,19 @@ export async function createIdGenerator(options: CreateIdGeneratorOptions): Prom
   let lease: WorkerIdLease;
   try {
     if (ownsRedis) {
-      await redis.connect().catch((error: unknown) => {
-        throw new TradectlError(
-          'TRADECTL_WORKER_LEASE_FAILED',
-          'could not connect to Redis to lease a worker id',
-          {
-            kind: 'transient',
-            cause: error,
-            hint: 'check redis.url, or set ids.workerId (TRADECTL_WORKER_ID) to use a fixed worker id',
-          },
-        );
-      });
+      await connectRedis(
+        redis,
+        (reason, cause) =>
+          new TradectlError(
+            'TRADECTL_WORKER_LEASE_FAILED',
+            `could not connect to Redis to lease a worker id: ${reason}`,
+            {
+              kind: 'transient',
+              cause,
+              hint: 'check redis.url, or set ids.workerId (TRADECTL_WORKER_ID) to use a fixed worker id',
+            },
+          ),
+      );
     }
     lease = await acquireWorkerIdLease({
       ...options.lease,

@@ -13,6 +13,7 @@ import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
 import type { DriftNotifier, ReconcileMetrics } from '../core/reconcile/drift-report.js';
 import { accuracy } from '../core/reconcile/order-compare.js';
+import { connectRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { Instant } from '../core/time.js';
 import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
@@ -92,13 +93,19 @@ export async function reconcileOrders(options: OrdersReconcileOptions): Promise<
   let resync: Resync | undefined;
   try {
     targets = createAccountTargets({ ...options, accounts, logger, redis, clock });
-    await redis.connect().catch((error: unknown) => {
-      throw new TradectlError('TRADECTL_RECONCILE_UNAVAILABLE', 'could not connect to Redis (rate limits)', {
-        kind: 'transient',
-        cause: error,
-        hint: 'check redis.url (TRADECTL_REDIS_URL)',
-      });
-    });
+    await connectRedis(
+      redis,
+      (reason, cause) =>
+        new TradectlError(
+          'TRADECTL_RECONCILE_UNAVAILABLE',
+          `could not connect to Redis (rate limits): ${reason}`,
+          {
+            kind: 'transient',
+            cause,
+            hint: 'check redis.url (TRADECTL_REDIS_URL)',
+          },
+        ),
+    );
     if (options.fix) resync = await openResync({ ...options, logger, pools, router, redis, clock });
     const checkpoints = createCheckpointStore({ pools, router });
     const context = { ...options, logger, pools, router, checkpoints, clock };

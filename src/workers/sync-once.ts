@@ -15,6 +15,7 @@ import { createIdGenerator, type IdGeneratorHandle } from '../core/id-generator.
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
+import { connectRedis } from '../core/redis-connect.js';
 import { createRuntimeStateWriter } from '../core/runtime-state.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { createSyncWindowLog } from '../core/sync-window-log.js';
@@ -86,13 +87,19 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
   let consumer: BusConsumer | undefined;
   let pipeline: SinkPipeline | undefined;
   try {
-    await redis.connect().catch((error: unknown) => {
-      throw new TradectlError('TRADECTL_SYNC_LEASE_FAILED', 'could not connect to Redis (sync leases)', {
-        kind: 'transient',
-        cause: error,
-        hint: 'check redis.url (TRADECTL_REDIS_URL)',
-      });
-    });
+    await connectRedis(
+      redis,
+      (reason, cause) =>
+        new TradectlError(
+          'TRADECTL_SYNC_LEASE_FAILED',
+          `could not connect to Redis (sync leases): ${reason}`,
+          {
+            kind: 'transient',
+            cause,
+            hint: 'check redis.url (TRADECTL_REDIS_URL)',
+          },
+        ),
+    );
     ids = await createIdGenerator({ config, logger, redis, clock: options.clock });
     const generator = ids.generator;
     pipeline = createSinkPipeline({

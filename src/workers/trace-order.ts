@@ -19,6 +19,7 @@ import {
   traceVerdict,
   windowsCovering,
 } from '../core/reconcile/order-trace.js';
+import { connectRedis } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { Instant } from '../core/time.js';
 import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
@@ -106,17 +107,19 @@ export async function traceOrder(options: TraceOptions): Promise<TraceResult> {
       redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
       redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
       targets = createAccountTargets({ ...options, accounts, redis });
-      await redis.connect().catch((error: unknown) => {
-        throw new TradectlError(
-          'TRADECTL_RECONCILE_UNAVAILABLE',
-          'could not connect to Redis (rate limits)',
-          {
-            kind: 'transient',
-            cause: error,
-            hint: 'check redis.url (TRADECTL_REDIS_URL), or trace with --offline',
-          },
-        );
-      });
+      await connectRedis(
+        redis,
+        (reason, cause) =>
+          new TradectlError(
+            'TRADECTL_RECONCILE_UNAVAILABLE',
+            `could not connect to Redis (rate limits): ${reason}`,
+            {
+              kind: 'transient',
+              cause,
+              hint: 'check redis.url (TRADECTL_REDIS_URL), or trace with --offline',
+            },
+          ),
+      );
     }
     const traces: AccountTrace[] = [];
     for (const account of accounts) {

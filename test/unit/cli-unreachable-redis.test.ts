@@ -20,6 +20,8 @@ beforeAll(async () => {
       'redis: { url: "redis://127.0.0.1:1" }',
       'api: { port: 0, host: 127.0.0.1 }',
       'log: { level: silent }',
+      'accounts:',
+      '  - { platform: shopify, id: us-store, userId: "1", credentials: { accessToken: t }, options: { shopDomain: a.myshopify.com } }',
     ].join('\n'),
   );
 });
@@ -41,6 +43,27 @@ describe('commands whose Redis does not answer', () => {
     expect(stderr).toContain(
       'tradectl: could not connect to Redis (leases, ids and rate limits): connect ECONNREFUSED 127.0.0.1:1\n' +
         'hint: check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it\n',
+    );
+  });
+
+  it.each([
+    ['sync leases', ['sync'], 'check redis.url (TRADECTL_REDIS_URL)'],
+    [
+      'rate limits',
+      ['trace', 'shopify', '1'],
+      'check redis.url (TRADECTL_REDIS_URL), or trace with --offline',
+    ],
+    [
+      'rate limits',
+      ['reconcile', 'orders', '--since', '2026-01-01T00:00:00Z'],
+      'check redis.url (TRADECTL_REDIS_URL)',
+    ],
+  ])('%s: %j exits 1 naming the reason', async (purpose, argv, hint) => {
+    const { code, stdout, stderr } = await run(argv);
+    expect(code).toBe(EXIT.failed);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `tradectl: could not connect to Redis (${purpose}): connect ECONNREFUSED 127.0.0.1:1\nhint: ${hint}\n`,
     );
   });
 
