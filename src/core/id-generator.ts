@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { TradectlError } from './errors.js';
 import type { Logger } from './logger.js';
-import { connectRedis } from './redis-connect.js';
+import { connectRedisFor } from './redis-connect.js';
 import { DEFAULT_MAX_BACKWARD_WAIT_MS, SnowflakeGenerator } from './snowflake.js';
 import { acquireWorkerIdLease, type WorkerIdLease, type WorkerIdLeaseOptions } from './worker-id-lease.js';
 
@@ -72,19 +72,11 @@ export async function createIdGenerator(options: CreateIdGeneratorOptions): Prom
   let lease: WorkerIdLease;
   try {
     if (ownsRedis) {
-      await connectRedis(
-        redis,
-        (reason, cause) =>
-          new TradectlError(
-            'TRADECTL_WORKER_LEASE_FAILED',
-            `could not connect to Redis to lease a worker id: ${reason}`,
-            {
-              kind: 'transient',
-              cause,
-              hint: 'check redis.url, or set ids.workerId (TRADECTL_WORKER_ID) to use a fixed worker id',
-            },
-          ),
-      );
+      await connectRedisFor(redis, {
+        code: 'TRADECTL_WORKER_LEASE_FAILED',
+        purpose: 'worker id lease',
+        hint: 'check redis.url, or set ids.workerId (TRADECTL_WORKER_ID) to use a fixed worker id',
+      });
     }
     lease = await acquireWorkerIdLease({
       ...options.lease,

@@ -28,6 +28,25 @@ export async function connectRedis(
 }
 
 /**
+ * `connectRedis` for a process that cannot go on without Redis: a failure is a transient
+ * TradectlError `code`, "could not connect to Redis (<purpose>): <socket's reason>", with `hint`.
+ */
+export function connectRedisFor(
+  client: Redis,
+  failure: { code: string; purpose: string; hint: string },
+): Promise<void> {
+  return connectRedis(
+    client,
+    (reason, cause) =>
+      new TradectlError(failure.code, `could not connect to Redis (${failure.purpose}): ${reason}`, {
+        kind: 'transient',
+        cause,
+        hint: failure.hint,
+      }),
+  );
+}
+
+/**
  * The Redis client of a one-shot command (`tradectl stock`, `reconcile stock`, `stock push`):
  * one retry per request rather than queueing while it reconnects for ever, and connected before
  * it is handed out, so an unreachable Redis is named with its reason before anything is sent.
@@ -35,17 +54,15 @@ export async function connectRedis(
 export async function connectCommandRedis(url: string, purpose: string): Promise<Redis> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, lazyConnect: true });
   redis.on('error', () => undefined);
-  await connectRedis(redis, (reason, cause) => {
+  try {
+    await connectRedisFor(redis, {
+      code: 'TRADECTL_STOCK_UNAVAILABLE',
+      purpose,
+      hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was read or changed',
+    });
+  } catch (error) {
     redis.disconnect();
-    return new TradectlError(
-      'TRADECTL_STOCK_UNAVAILABLE',
-      `could not connect to Redis (${purpose}): ${reason}`,
-      {
-        kind: 'transient',
-        cause,
-        hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was read or changed',
-      },
-    );
-  });
+    throw error;
+  }
   return redis;
 }

@@ -3,11 +3,10 @@ import { createOrderBus } from '../core/bus/create-order-bus.js';
 import { createMysqlDeadLetterQueue, type DeadLetterStore } from '../core/bus/dlq.js';
 import type { BusConsumer, OrderBus } from '../core/bus/order-bus.js';
 import type { Config } from '../core/config.js';
-import { TradectlError } from '../core/errors.js';
 import { createIdGenerator, type IdGeneratorHandle } from '../core/id-generator.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectRedisFor } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { type ReplayItem, type ReplaySelection, replayDeadLetters } from './dlq-replay.js';
 import { waitForConsumerGroup } from './kafka-drain.js';
@@ -107,19 +106,11 @@ async function openBus(input: {
       () => redis.disconnect(),
     ),
   );
-  await connectRedis(
-    redis,
-    (reason, cause) =>
-      new TradectlError(
-        'TRADECTL_DLQ_REPLAY_UNAVAILABLE',
-        `could not connect to Redis (worker id, stock): ${reason}`,
-        {
-          kind: 'transient',
-          cause,
-          hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was replayed',
-        },
-      ),
-  );
+  await connectRedisFor(redis, {
+    code: 'TRADECTL_DLQ_REPLAY_UNAVAILABLE',
+    purpose: 'worker id, stock',
+    hint: 'check redis.url (TRADECTL_REDIS_URL); nothing was replayed',
+  });
   const ids: IdGeneratorHandle = await createIdGenerator({ config, logger, redis });
   closers.push(() =>
     ids.close().catch((error: unknown) => logger.warn({ err: error }, 'id generator did not close')),

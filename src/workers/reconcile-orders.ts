@@ -7,13 +7,12 @@ import { forEachBounded } from '../core/bounded-concurrency.js';
 import type { RetryBackoff } from '../core/bus/batch-delivery.js';
 import { createCheckpointStore } from '../core/checkpoint-store.js';
 import type { Config } from '../core/config.js';
-import { TradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
 import type { DriftNotifier, ReconcileMetrics } from '../core/reconcile/drift-report.js';
 import { accuracy } from '../core/reconcile/order-compare.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectRedisFor } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { Instant } from '../core/time.js';
 import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
@@ -93,19 +92,11 @@ export async function reconcileOrders(options: OrdersReconcileOptions): Promise<
   let resync: Resync | undefined;
   try {
     targets = createAccountTargets({ ...options, accounts, logger, redis, clock });
-    await connectRedis(
-      redis,
-      (reason, cause) =>
-        new TradectlError(
-          'TRADECTL_RECONCILE_UNAVAILABLE',
-          `could not connect to Redis (rate limits): ${reason}`,
-          {
-            kind: 'transient',
-            cause,
-            hint: 'check redis.url (TRADECTL_REDIS_URL)',
-          },
-        ),
-    );
+    await connectRedisFor(redis, {
+      code: 'TRADECTL_RECONCILE_UNAVAILABLE',
+      purpose: 'rate limits',
+      hint: 'check redis.url (TRADECTL_REDIS_URL)',
+    });
     if (options.fix) resync = await openResync({ ...options, logger, pools, router, redis, clock });
     const checkpoints = createCheckpointStore({ pools, router });
     const context = { ...options, logger, pools, router, checkpoints, clock };

@@ -10,12 +10,12 @@ import { createOrderBus } from '../core/bus/create-order-bus.js';
 import type { BusConsumer, OrderBus } from '../core/bus/order-bus.js';
 import { createCheckpointStore } from '../core/checkpoint-store.js';
 import type { AccountConfig, Config } from '../core/config.js';
-import { ConfigError, TradectlError, UsageError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 import { createIdGenerator, type IdGeneratorHandle } from '../core/id-generator.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { Platform } from '../core/platforms.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectRedisFor } from '../core/redis-connect.js';
 import { createRuntimeStateWriter } from '../core/runtime-state.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import { createSyncWindowLog } from '../core/sync-window-log.js';
@@ -87,19 +87,11 @@ export async function runSyncOnce(options: SyncOnceOptions): Promise<SyncSummary
   let consumer: BusConsumer | undefined;
   let pipeline: SinkPipeline | undefined;
   try {
-    await connectRedis(
-      redis,
-      (reason, cause) =>
-        new TradectlError(
-          'TRADECTL_SYNC_LEASE_FAILED',
-          `could not connect to Redis (sync leases): ${reason}`,
-          {
-            kind: 'transient',
-            cause,
-            hint: 'check redis.url (TRADECTL_REDIS_URL)',
-          },
-        ),
-    );
+    await connectRedisFor(redis, {
+      code: 'TRADECTL_SYNC_LEASE_FAILED',
+      purpose: 'sync leases',
+      hint: 'check redis.url (TRADECTL_REDIS_URL)',
+    });
     ids = await createIdGenerator({ config, logger, redis, clock: options.clock });
     const generator = ids.generator;
     pipeline = createSinkPipeline({

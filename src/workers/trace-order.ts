@@ -5,7 +5,7 @@ import type { AdapterManifest } from '../adapters/types.js';
 import type { MessageSource } from '../core/bus/dlq.js';
 import { createCheckpointStore } from '../core/checkpoint-store.js';
 import type { AccountConfig, Config } from '../core/config.js';
-import { TradectlError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import type { UnifiedOrder } from '../core/order.js';
@@ -19,7 +19,7 @@ import {
   traceVerdict,
   windowsCovering,
 } from '../core/reconcile/order-trace.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectRedisFor } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { Instant } from '../core/time.js';
 import { type AccountTarget, createAccountTargets, stopAccountTargets } from './account-targets.js';
@@ -107,19 +107,11 @@ export async function traceOrder(options: TraceOptions): Promise<TraceResult> {
       redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
       redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error'));
       targets = createAccountTargets({ ...options, accounts, redis });
-      await connectRedis(
-        redis,
-        (reason, cause) =>
-          new TradectlError(
-            'TRADECTL_RECONCILE_UNAVAILABLE',
-            `could not connect to Redis (rate limits): ${reason}`,
-            {
-              kind: 'transient',
-              cause,
-              hint: 'check redis.url (TRADECTL_REDIS_URL), or trace with --offline',
-            },
-          ),
-      );
+      await connectRedisFor(redis, {
+        code: 'TRADECTL_RECONCILE_UNAVAILABLE',
+        purpose: 'rate limits',
+        hint: 'check redis.url (TRADECTL_REDIS_URL), or trace with --offline',
+      });
     }
     const traces: AccountTrace[] = [];
     for (const account of accounts) {

@@ -7,10 +7,9 @@ import { createOrderBus } from '../core/bus/create-order-bus.js';
 import { createMysqlDeadLetterQueue, type DeadLetterQueue } from '../core/bus/dlq.js';
 import type { OrderBus } from '../core/bus/order-bus.js';
 import type { Config } from '../core/config.js';
-import { TradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
-import { connectRedis } from '../core/redis-connect.js';
+import { connectRedisFor } from '../core/redis-connect.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { ShardRouter } from '../core/shard-router.js';
 import { StockService } from '../core/stock/stock-service.js';
@@ -212,18 +211,10 @@ export class WorkerContext {
     });
     client.on('error', (error) => this.logger.debug({ err: error, purpose }, 'redis connection error'));
     this.#clients.push(client);
-    return connectRedis(
-      client,
-      (reason, cause) =>
-        new TradectlError(
-          'TRADECTL_WORKER_REDIS_UNAVAILABLE',
-          `could not connect to Redis (${purpose}): ${reason}`,
-          {
-            kind: 'transient',
-            cause,
-            hint: 'check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it',
-          },
-        ),
-    ).then(() => client);
+    return connectRedisFor(client, {
+      code: 'TRADECTL_WORKER_REDIS_UNAVAILABLE',
+      purpose,
+      hint: 'check redis.url (TRADECTL_REDIS_URL); the worker exits so its supervisor restarts it',
+    }).then(() => client);
   }
 }

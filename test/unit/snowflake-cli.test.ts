@@ -50,7 +50,9 @@ describe('tradectl ids', () => {
     const started = performance.now();
     expect(await runCli(['ids', 'new'], io)).toBe(1);
     expect(performance.now() - started).toBeLessThan(4000);
-    expect(out.stderr).toContain('could not connect to Redis to lease a worker id');
+    expect(out.stderr).toContain(
+      'could not connect to Redis (worker id lease): connect ECONNREFUSED 127.0.0.1:1',
+    );
     expect(out.stderr).toContain('hint: check redis.url, or set ids.workerId');
     expect(out.stdout).toBe('');
   });
