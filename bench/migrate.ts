@@ -32,7 +32,12 @@ import { metaTablesDdl, orderTablesDdl } from '../src/core/order-schema.js';
 import { createOrderStore } from '../src/core/order-store.js';
 import { initShards, routerForConfig } from '../src/core/shard-admin.js';
 import { ShardRouter } from '../src/core/shard-router.js';
-import { fillLegacyTable, legacyTableDdl, migrateCli } from '../test/helpers/migrate-fixture.js';
+import {
+  fillLegacyTable,
+  legacyTableDdl,
+  migrateCli,
+  upsertLikeTheSink,
+} from '../test/helpers/migrate-fixture.js';
 import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../test/helpers/services.js';
 
@@ -128,7 +133,7 @@ async function round(): Promise<Round> {
           createdAt: '2023-01-01T00:00:00.000Z',
           updatedAt: `2030-01-01T00:00:${String(batch % 60).padStart(2, '0')}.000Z`,
         }));
-        await store.upsertBatch([...fresh, ...updates]);
+        await upsertLikeTheSink(store, [...fresh, ...updates]);
         live += fresh.length;
         await new Promise((resolve) => setTimeout(resolve, Number(args['live-every-ms'])));
       }

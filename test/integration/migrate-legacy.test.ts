@@ -10,7 +10,12 @@ import {
 } from '../../src/core/migrate/legacy-mapping.js';
 import type { UnifiedOrder } from '../../src/core/order.js';
 import { createOrderStore, type OrderStore } from '../../src/core/order-store.js';
-import { fillLegacyTable, legacyTableDdl, migrateCli } from '../helpers/migrate-fixture.js';
+import {
+  fillLegacyTable,
+  legacyTableDdl,
+  migrateCli,
+  upsertLikeTheSink,
+} from '../helpers/migrate-fixture.js';
 import { counterIds, generateOrders } from '../helpers/order-generator.js';
 import { createStoreFixture, type StoreFixture } from '../helpers/store-fixture.js';
 
@@ -99,7 +104,7 @@ async function liveBatch(into: UnifiedOrder[], withLegacy: boolean): Promise<voi
     }
   }
   batchNo++;
-  await store.upsertBatch(batch);
+  await upsertLikeTheSink(store, batch);
   into.push(...fresh);
 }
 
