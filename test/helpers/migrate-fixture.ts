@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { retry } from '../../src/adapters/resilience/retry.js';
 import { runCli } from '../../src/cli/main.js';
 import type { Config } from '../../src/core/config.js';
-import { isRetriable } from '../../src/core/errors.js';
 import type { UnifiedOrder } from '../../src/core/order.js';
 import type { OrderStore } from '../../src/core/order-store.js';
 import { ShardRouter } from '../../src/core/shard-router.js';
@@ -144,21 +144,13 @@ export async function fillLegacyTable(
 
 /**
  * A live writer's batch, written as the sink writes it: a transient failure (a deadlock with the
- * backfill's copy that also beat the store's own one retry) is tried again after a pause, as the
- * bus would redeliver the batch; the versioned upsert makes the repeat harmless. Anything not
- * retriable, or a fifth failure, fails the caller.
+ * backfill's copy that also beat the store's own one retry) is tried again after a backoff, as
+ * the bus would redeliver the batch; the versioned upsert makes the repeat harmless. Anything
+ * not retriable, or a fifth failure, fails the caller.
  */
 export async function upsertLikeTheSink(
   store: Pick<OrderStore, 'upsertBatch'>,
   batch: readonly UnifiedOrder[],
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.upsertBatch(batch);
-      return;
-    } catch (error) {
-      if (attempt >= 5 || !isRetriable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
-  }
+  await retry(() => store.upsertBatch(batch), { retries: 4, baseMs: 50 });
 }
