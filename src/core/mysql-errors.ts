@@ -1,5 +1,6 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { TradectlError } from './errors.js';
+import { NOT_SENT_CODES } from './network-codes.js';
 
 /**
  * Maps a mysql2 error to the TradectlError the rest of the system acts on, by a table of server
@@ -32,9 +33,6 @@ const CONNECTION_CODES = new Set([
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'POOL_CLOSED',
 ]);
-
-// No connection was ever made: the address is wrong or the server is down (not a lost connection).
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
 // Unknown column: a table created by an older version that `shards init` has not upgraded yet.
 const MISSING_SCHEMA_ERRNOS = new Set([
@@ -77,7 +75,7 @@ export function classifyMysqlError(
       kind: 'transient',
       cause: error,
       details: context,
-      ...(typeof code === 'string' && UNREACHABLE_CODES.has(code)
+      ...(typeof code === 'string' && NOT_SENT_CODES.has(code)
         ? { hint: 'nothing answered: is MySQL up, and is mysql.url (TRADECTL_MYSQL_URL) right?' }
         : {}),
     });

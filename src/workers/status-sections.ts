@@ -9,6 +9,7 @@ import type { Config } from '../core/config.js';
 import { isTradectlError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
+import { NOT_SENT_CODES } from '../core/network-codes.js';
 import { connectRedis } from '../core/redis-connect.js';
 import { type AccountRuntimeState, createRuntimeStateReader } from '../core/runtime-state.js';
 import { routerForConfig } from '../core/shard-admin.js';
@@ -222,9 +223,13 @@ function problem(service: StatusProblem['service'], target: string, error: unkno
   return { service, target, message, hint: hint ?? connectionHint(service, target, message) };
 }
 
+// Nothing answered: no connection was ever made, or the connect timed out. Matched in the text,
+// which carries the socket's code also where a client wraps the error (kafkajs).
+const NO_ANSWER = new RegExp(`\\b(${[...NOT_SENT_CODES, 'ETIMEDOUT'].join('|')})\\b`);
+
 /** The operator's first question when nothing answers at a service's address. */
 function connectionHint(service: StatusProblem['service'], target: string, message: string): string | null {
-  if (!/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN/.test(message)) return null;
+  if (!NO_ANSWER.test(message)) return null;
   const [name, setting] = (
     {
       mysql: ['MySQL', 'mysql.url'],

@@ -100,20 +100,6 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-/**
- * Network error codes raised before a single byte of the request left this host: such a request
- * certainly did not apply, so even a non-idempotent write may be repeated.
- */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EADDRNOTAVAIL',
-]);
-
 function classifyNetwork(failure: Extract<HttpFailure, { type: 'network' }>): ClassifiedError {
   const code = failure.code;
   const details = { networkCode: code, requestSent: failure.requestSent };

@@ -1,8 +1,9 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Logger } from '../../core/logger.js';
+import { NOT_SENT_CODES } from '../../core/network-codes.js';
 import type { AuthStrategy, ErrorClassifier, HttpFailure, PlatformHttp, PlatformRequest } from '../types.js';
 import type { PlatformBreaker } from './breaker.js';
-import { classifyHttpFailure, NOT_SENT_CODES } from './classify-http-failure.js';
+import { classifyHttpFailure } from './classify-http-failure.js';
 import { HttpStats, type PlatformHttpMetrics, teeMetrics } from './http-stats.js';
 import { PLATFORM_ERROR_CODES as CODES, PlatformError, reauthoriseHint } from './platform-error.js';
 import type { RateLimiter } from './rate-limiter.js';
