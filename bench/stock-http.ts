@@ -14,12 +14,22 @@
  * stock is checked after each deduct phase. Also printed: CPU time per request of the server and
  * of the generator (what the machine's load cannot inflate much), and the load average per round.
  *
+ * Each round line also counts the AOF rewrites Redis started during the phase: a rewrite forks
+ * a child that writes the whole dataset, and on a small machine it takes CPU from the rest.
+ *
+ * BENCH_PIN=1 gives the API server CPU 0 to itself and puts the generator and the (local) Redis on
+ * the other CPUs, as a deployment gives the API role a dedicated core (docs/stock-http.md); Redis's
+ * own CPU list is restored at the end. Unpinned, on two cores the scheduler often parks the
+ * server's event loop for milliseconds behind Redis or the generator.
+ *
  *   npx tsx bench/stock-http.ts [rounds=5] [seconds=4] [rate=10000]
  *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase),
- *       BENCH_AUTO_PIPELINE (0; 1 runs the API on an auto-pipelined client, for comparison)
+ *       BENCH_AUTO_PIPELINE (0; 1 runs the API on an auto-pipelined client, for comparison),
+ *       BENCH_PIN (0; 1 pins as above: Linux, taskset, 2+ CPUs, Redis on this machine)
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -28,6 +38,14 @@ import { silentLogger } from '../src/core/logger.js';
 import { Secret } from '../src/core/secret.js';
 import { StockService } from '../src/core/stock/stock-service.js';
 import { createHttpApi } from '../src/workers/http-api.js';
+import {
+  type CpuPlan,
+  cpuList,
+  cpuPlan,
+  localRedisPid,
+  pinnedCommand,
+  pinProcess,
+} from './lib/cpu-pinning.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SECONDS = Number(process.argv[3] ?? 4);
@@ -56,9 +74,19 @@ interface Result {
   clientCpuUs: number;
   /** CPU time of the server process (this one) per request, µs. */
   serverCpuUs: number;
+  /** AOF rewrites Redis started while the phase ran. */
+  aofRewrites: number;
+  /** The server's garbage-collection pauses during the phase: every request in flight waits them out. */
+  gcPauses: { count: number; totalMs: number; maxMs: number };
 }
 
+const gcPauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+}).observe({ entryTypes: ['gc'] });
+
 const AUTO_PIPELINE = process.env.BENCH_AUTO_PIPELINE === '1';
+const PIN = process.env.BENCH_PIN === '1';
 const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: AUTO_PIPELINE });
 const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
 const api = createHttpApi({
@@ -74,9 +102,17 @@ async function reset(): Promise<void> {
   await service.set({ operationId: `stock-${Date.now()}`, sku: SKU, expectedVersion: 0, available: STOCK });
 }
 
-function startLoad(url: string) {
+async function aofRewrites(): Promise<number> {
+  return Number(/^aof_rewrites:(\d+)/m.exec(await redis.info('persistence'))?.[1] ?? Number.NaN);
+}
+
+function startLoad(url: string, cpus: CpuPlan | undefined) {
   const file = fileURLToPath(new URL('./stock-http-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', file, url, String(CONNECTIONS)], {
+  const args = ['--single-threaded', '--import', 'tsx', file, url, String(CONNECTIONS)];
+  const [command, commandArgs] = cpus
+    ? pinnedCommand(cpus.others, process.execPath, args)
+    : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -88,11 +124,19 @@ function startLoad(url: string) {
   return {
     ready: next,
     async run(phase: Record<string, unknown>): Promise<Result> {
+      const rewrites = await aofRewrites();
+      gcPauses.length = 0;
       const cpu = process.cpuUsage();
       child.stdin.write(`${JSON.stringify(phase)}\n`);
       const result = JSON.parse(await next()) as Result;
       const used = process.cpuUsage(cpu);
       result.serverCpuUs = (used.user + used.system) / Math.max(1, result.requests);
+      result.aofRewrites = (await aofRewrites()) - rewrites;
+      result.gcPauses = {
+        count: gcPauses.length,
+        totalMs: gcPauses.reduce((sum, ms) => sum + ms, 0),
+        maxMs: Math.max(0, ...gcPauses),
+      };
       return result;
     },
     stop() {
@@ -124,13 +168,23 @@ async function main(): Promise<void> {
   }
   const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
   const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
+  const cpus = PIN ? cpuPlan() : undefined;
+  if (cpus) {
+    const redisPid = localRedisPid(await redis.info('server'), REDIS_URL);
+    const redisCpus = cpuList(redisPid);
+    restoreRedisCpus = () => pinProcess(redisPid, redisCpus);
+    pinProcess(process.pid, cpus.server);
+    pinProcess(redisPid, cpus.others);
+  }
   const { url } = await api.listen(0, '127.0.0.1');
-  const loader = startLoad(url);
+  const loader = startLoad(url, cpus);
   await loader.ready();
   console.log(
     `stock HTTP API, ${ROUNDS} rounds x ${SECONDS} s per phase; open loop at ${RATES.join(', ')}/s, closed loop ` +
       `${IN_FLIGHT} in flight; ${CONNECTIONS} keep-alive connections; Redis db ${DB} appendonly ${aof} ` +
-      `appendfsync ${fsync}, auto-pipelining ${AUTO_PIPELINE ? 'on' : 'off'}; load average ${load()}`,
+      `appendfsync ${fsync}, auto-pipelining ${AUTO_PIPELINE ? 'on' : 'off'}; ` +
+      (cpus ? `API on CPU ${cpus.server}, generator and Redis on CPU ${cpus.others}` : 'not pinned') +
+      `; load average ${load()}`,
   );
   const deduct = {
     path: '/v1/stock/deduct',
@@ -155,7 +209,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Result[]>(phases.map((phase) => [phase.key, []]));
   const loads: string[] = [];
   console.log(
-    'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server client',
+    'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server client  AOF rewrites  server GC n/total/max',
   );
   for (let round = 1; round <= ROUNDS; round++) {
     for (const phase of phases) {
@@ -169,7 +223,8 @@ async function main(): Promise<void> {
       console.log(
         `${String(round).padStart(5)}  ${phase.label.padEnd(19)} ${rps(result.rps)} ${ms(result.p50)} ${ms(result.p99)} ` +
           `${ms(result.p999)} ${ms(result.max)}   ${ms(result.lagP99)}  ${String(nonOk(result)).padStart(7)}  ` +
-          `        ${us(result.serverCpuUs)} ${us(result.clientCpuUs)}`,
+          `        ${us(result.serverCpuUs)} ${us(result.clientCpuUs)}  ${String(result.aofRewrites).padStart(12)}  ` +
+          `${String(result.gcPauses.count).padStart(4)} ${ms(result.gcPauses.totalMs)} ${ms(result.gcPauses.maxMs)}`,
       );
       if (phase.key.startsWith('deduct')) {
         const level = await service.get({ sku: SKU });
@@ -207,7 +262,15 @@ async function main(): Promise<void> {
   console.log(
     `deduct p99 at ${RATE.toLocaleString('en-US')}/s: median ${goal.median.toFixed(2)} ms (min ${goal.min.toFixed(2)}, ` +
       `max ${goal.max.toFixed(2)}); /healthz at the same rate ${ceiling.toFixed(2)} ms ` +
-      `(ratio ${(goal.median / ceiling).toFixed(2)}); goal < ${GOAL_P99_MS} ms: ${goal.median < GOAL_P99_MS ? 'met' : 'NOT met'}`,
+      `(ratio ${(goal.median / ceiling).toFixed(2)}); goal < ${GOAL_P99_MS} ms: ${goal.median < GOAL_P99_MS ? 'met' : 'NOT met'}` +
+      (cpus ? ` (API on a CPU of its own)` : ' (not pinned)'),
+  );
+  const withRewrite = results.get(`deduct@${RATE}`)!.filter((r) => r.aofRewrites > 0);
+  console.log(
+    `rounds at ${RATE.toLocaleString('en-US')}/s during which Redis started an AOF rewrite: ${withRewrite.length} of ${ROUNDS}` +
+      (withRewrite.length > 0
+        ? ` (their p99: ${withRewrite.map((r) => r.p99.toFixed(2)).join(', ')} ms)`
+        : ''),
   );
   console.log(
     `deduct capacity, closed loop: ${Math.round(median('deduct-max', (r) => r.rps)).toLocaleString('en-US')}/s, ` +
@@ -218,12 +281,15 @@ async function main(): Promise<void> {
   if (goal.median >= GOAL_P99_MS) process.exitCode = 1;
 }
 
+let restoreRedisCpus: (() => void) | undefined;
+
 main()
   .catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   })
   .finally(async () => {
+    restoreRedisCpus?.();
     await api.close();
     await redis.quit();
   });
