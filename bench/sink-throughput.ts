@@ -55,6 +55,7 @@ import { StockService } from '../src/core/stock/stock-service.js';
 import { createSinkPipeline } from '../src/workers/sink-pipeline.js';
 import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../test/helpers/services.js';
+import { type CpuSnapshot, cpuText, ServerCpu } from './lib/process-cpu.js';
 import {
   batches,
   type Contender,
@@ -135,8 +136,10 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
         redis,
         nextId: counterIds(),
       });
+      const servers = await ServerCpu.find(pools.meta(), redis);
       let started = 0;
       let cpu: NodeJS.CpuUsage | undefined;
+      let serverStart: CpuSnapshot = new Map();
       let finish: () => void = () => {};
       const done = new Promise<void>((resolve) => {
         finish = resolve;
@@ -148,6 +151,7 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
           if (started === 0) {
             started = performance.now();
             cpu = process.cpuUsage();
+            serverStart = servers.snapshot();
           }
           await sink.handler(batch);
           if (sink.totals().inserted + sink.totals().unchanged >= orders.length) finish();
@@ -160,6 +164,7 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
       await settle();
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
+      const serverCpu = servers.since(serverStart);
       await consumer.stop();
       const totals = sink.totals();
       if (totals.inserted !== orders.length || totals.deadLettered !== 0) {
@@ -177,7 +182,7 @@ async function setUpPipeline(orders: readonly UnifiedOrder[]): Promise<Contender
       if (stored !== orders.length)
         throw new Error(`layout holds ${stored} orders, expected ${orders.length}`);
       if (ORDER_STOCK) await checkIntents(pools, router, orders);
-      return { ms, cpuMs: (used.user + used.system) / 1000 };
+      return { ms, cpuMs: (used.user + used.system) / 1000, serverCpu };
     },
     async drop() {
       await bus.stop();
@@ -285,8 +290,8 @@ async function main(): Promise<void> {
     pipeline.push((ORDERS / b.ms) * 1000);
     ratios.push(pipeline.at(-1)! / ceiling.at(-1)!);
     console.log(
-      `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (client cpu ${c.cpuMs.toFixed(0)} ms), ` +
-        `topic -> shards ${pipeline.at(-1)!.toFixed(0)} orders/s (client cpu ${b.cpuMs.toFixed(0)} ms): ` +
+      `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (${cpuText(c)}), ` +
+        `topic -> shards ${pipeline.at(-1)!.toFixed(0)} orders/s (${cpuText(b)}): ` +
         `${(ratios.at(-1)! * 100).toFixed(0)}%`,
     );
   }

@@ -43,6 +43,7 @@ import { createOrderStore } from '../src/core/order-store.js';
 import { initShards, routerForConfig } from '../src/core/shard-admin.js';
 import { counterIds, generateOrders } from '../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../test/helpers/services.js';
+import { cpuText, ServerCpu } from './lib/process-cpu.js';
 import {
   batches,
   type Contender,
@@ -89,6 +90,7 @@ async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
         .query(`SELECT 1 FROM ${router.qualifiedTable(location, kind)} LIMIT 1`);
     }
   });
+  const servers = await ServerCpu.find(pools.meta());
   return {
     async run() {
       const store = createOrderStore({
@@ -102,8 +104,13 @@ async function setUpStore(orders: UnifiedOrder[]): Promise<Contender> {
       let inserted = 0;
       const started = performance.now();
       const cpu = process.cpuUsage();
+      const serverStart = servers.snapshot();
       for (const batch of batches(orders, BATCH)) inserted += (await store.upsertBatch(batch)).inserted;
-      const result = { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
+      const result = {
+        ms: performance.now() - started,
+        cpuMs: cpuMs(cpu),
+        serverCpu: servers.since(serverStart),
+      };
       if (inserted !== orders.length) throw new Error(`store inserted ${inserted} of ${orders.length}`);
       return result;
     },
@@ -143,8 +150,8 @@ async function main(): Promise<void> {
       ceiling.push((ORDERS / a.ms) * 1000);
       store.push((ORDERS / b.ms) * 1000);
       console.log(
-        `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (client cpu ${a.cpuMs.toFixed(0)} ms), ` +
-          `store ${store.at(-1)!.toFixed(0)} orders/s (client cpu ${b.cpuMs.toFixed(0)} ms): ` +
+        `round ${round}: ceiling ${ceiling.at(-1)!.toFixed(0)} orders/s (${cpuText(a)}), ` +
+          `store ${store.at(-1)!.toFixed(0)} orders/s (${cpuText(b)}): ` +
           `${((store.at(-1)! / ceiling.at(-1)!) * 100).toFixed(0)}%`,
       );
     } finally {

@@ -14,6 +14,7 @@ import { multiRowInsert } from '../../src/core/order-store-sql.js';
 import { ShardRouter } from '../../src/core/shard-router.js';
 import { counterIds } from '../../test/helpers/order-generator.js';
 import { dropDatabases, testConfig } from '../../test/helpers/services.js';
+import { type CpuSnapshot, ServerCpu } from './process-cpu.js';
 
 /**
  * The raw ceiling of the order benchmarks: plain multi-row INSERTs of the same rows (orders +
@@ -22,8 +23,11 @@ import { dropDatabases, testConfig } from '../../test/helpers/services.js';
  * store builds them.
  */
 export interface Contender {
-  /** The timed part: every order written once, in batches. */
-  run(): Promise<{ ms: number; cpuMs: number }>;
+  /**
+   * The timed part: every order written once, in batches. `cpuMs` is this process's CPU time,
+   * `serverCpu` that of the local servers it wrote to (ServerCpu), over the same part.
+   */
+  run(): Promise<{ ms: number; cpuMs: number; serverCpu: CpuSnapshot }>;
   drop(): Promise<void>;
 }
 
@@ -80,12 +84,14 @@ export async function setUpRawInsertCeiling(
   for (const kind of ['orders', 'order_details', 'order_lines'] as const) {
     await pool.query(`SELECT 1 FROM ${router.qualifiedTable(location, kind)} LIMIT 1`);
   }
+  const servers = await ServerCpu.find(pool);
   return {
     async run() {
       const nextId = counterIds();
       const storedAt = new Date().toISOString();
       const started = performance.now();
       const cpu = process.cpuUsage();
+      const serverStart = servers.snapshot();
       await inParallel(batches(orders, options.batch), options.concurrency, async (batch) => {
         const ids = batch.map(() => nextId());
         const tables = [
@@ -100,7 +106,7 @@ export async function setUpRawInsertCeiling(
           }
         }
       });
-      return { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
+      return { ms: performance.now() - started, cpuMs: cpuMs(cpu), serverCpu: servers.since(serverStart) };
     },
     async drop() {
       await pools.close();
