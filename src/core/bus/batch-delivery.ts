@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import { isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DeadLetterInput, MessageSource } from './dlq.js';
@@ -75,6 +76,10 @@ export async function deliverChunk(
   chunk: readonly RawDelivery[],
   context: DeliveryContext,
 ): Promise<DeliveryOutcome> {
+  // A turn of the event loop per chunk: kafkajs hands all partitions' batches over in one
+  // synchronous run, and decoding them all before any handler starts would leave the database
+  // idle (see groupCommit); it also lets the HTTP API answer between chunks.
+  await setImmediate();
   const messages: BusMessage[] = [];
   const poison: DeadLetterInput[] = [];
   for (const raw of chunk) {

@@ -60,10 +60,12 @@ export function groupCommit(handler: BatchHandler, options: GroupCommitOptions =
   return (batch) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ batch, resolve, reject });
-      // Partitions handed over in the same turn of the event loop join the first call.
+      // The first batch starts a call at once (after the current synchronous run: batches handed
+      // over in it join), so the database works while the bus decodes the other partitions'
+      // batches (each in its own turn, deliverChunk); those wait for the next call.
       if (!running) {
         running = true;
-        setImmediate(() => void drain());
+        queueMicrotask(() => void drain());
       }
     });
 }

@@ -13,13 +13,16 @@ import {
 } from './batch-delivery.js';
 import type { DeadLetterInput } from './dlq.js';
 import type { BusConsumer, ConsumeOptions } from './order-bus.js';
+import { type CommitOutcome, PartitionCommits } from './partition-commits.js';
 
 /**
- * One consumer-group member of the KafkaBus. kafkajs's `eachBatch` with manual resolution: a
- * chunk's last offset is resolved and committed only after its handler resolved (after the
- * database commit), so a crash or rebalance at any point redelivers, never skips. kafkajs
- * fetches a partition's next batch from the last resolved offset, so a chunk left unresolved
- * (handler failing at stop, abandoned) is what the next owner of the partition starts with.
+ * One consumer-group member of the KafkaBus. kafkajs's `eachBatch`, auto-commit off: a chunk is
+ * handed to the handler and resolved at once, so kafkajs fetches and decodes the partition's next
+ * batch while the database writes this one (one fetch ahead at most: a partition's `eachBatch`
+ * returns only once its previous batch is stored). Its offset is committed only after its handler
+ * resolved (after the database commit) and every earlier chunk of the partition was committed
+ * (PartitionCommits), so a crash or rebalance at any point redelivers, never skips: the next
+ * owner of a partition starts at its last commit.
  */
 export interface KafkaConsumerDeps {
   kafka: Kafka;
@@ -51,7 +54,23 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
   const topic = config.ordersTopic;
   const maxBatch = options.maxBatchMessages ?? 500;
   const logger = deps.logger.child({ groupId: options.groupId });
-  const { stopping, abandon } = consumerSignals(config.partitionsConsumedConcurrently);
+  // Two chunks per partition can be in delivery at once: the stored one and the one fetched ahead.
+  const { stopping, abandon } = consumerSignals(2 * config.partitionsConsumedConcurrently);
+  const commits = new PartitionCommits({
+    commit: async (topic, partition, offset) => {
+      if (!consumer) throw new Error('no kafka consumer to commit with');
+      await consumer.commitOffsets([{ topic, partition, offset }]);
+    },
+    committed: (topic, partition, lastOffset) => {
+      const highWatermark = highWatermarks.get(`${topic}/${partition}`);
+      if (highWatermark === undefined) return;
+      lag.set(`${topic}/${partition}`, Math.max(0, Number(BigInt(highWatermark) - BigInt(lastOffset) - 1n)));
+    },
+    abandoned: () => {
+      counters.abandonedBatches++;
+    },
+  });
+  const highWatermarks = new Map<string, string>();
 
   const partitionLoggers = new Map<number, Logger>();
   const partitionLogger = (partition: number): Logger => {
@@ -76,8 +95,11 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       counters,
       logger: partitionLogger(batch.partition),
     };
+    highWatermarks.set(`${batch.topic}/${batch.partition}`, batch.highWatermark);
+    // The partition's previous batch, maybe still being written: waited for before returning.
+    const previous = commits.settled(batch.topic, batch.partition);
     for (let start = 0; start < batch.messages.length; start += maxBatch) {
-      if (!payload.isRunning() || payload.isStale() || stopping.signal.aborted) return;
+      if (!payload.isRunning() || payload.isStale() || stopping.signal.aborted) break;
       const slice = batch.messages.slice(start, start + maxBatch);
       const chunk: RawDelivery[] = slice.map((message) => ({
         key: message.key === null ? null : message.key.toString('utf8'),
@@ -85,24 +107,24 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
         source: { topic: batch.topic, partition: batch.partition, offset: message.offset },
         replayOf: headerText(message.headers?.[REPLAY_OF_HEADER]),
       }));
-      let outcome: 'done' | 'abandoned';
-      try {
-        outcome = await deliverChunk(chunk, context);
-      } catch (error) {
-        // kafkajs re-joins the group on its own rebalance errors; the chunk stays unresolved.
-        throw error instanceof MembershipLost ? error.reason : error;
-      }
-      if (outcome === 'abandoned') {
-        counters.abandonedBatches++;
-        return;
-      }
       const last = slice.at(-1)!.offset;
+      const committed = commits.add(batch.topic, batch.partition, last, deliverChunk(chunk, context));
+      // kafkajs may fetch past this chunk now; Kafka only hears of it once it is committed.
       payload.resolveOffset(last);
-      await payload.commitOffsetsIfNecessary();
-      lag.set(
-        `${batch.topic}/${batch.partition}`,
-        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
-      );
+      // The chunks of one batch go one after another; only the last runs on past the return.
+      const more = start + maxBatch < batch.messages.length;
+      if (more && (await untilSettled(committed)) === 'stopped') return;
+    }
+    await untilSettled(previous);
+  }
+
+  async function untilSettled(committed: Promise<CommitOutcome>): Promise<CommitOutcome> {
+    try {
+      return await committed;
+    } catch (error) {
+      // kafkajs re-joins the group on its own rebalance errors; the partition restarts at its
+      // last commit.
+      throw error instanceof MembershipLost ? error.reason : error;
     }
   }
 
@@ -138,6 +160,9 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     consumer = member;
     member.on(member.events.GROUP_JOIN, (event) => {
       if (member === consumer) restarts = 0;
+      // kafkajs fetches every partition from its committed offset again; chunks still running
+      // from before commit nothing more.
+      commits.newEpoch();
       // Partitions may have moved: lag of partitions this member no longer owns is not ours to report.
       lag.clear();
       logger.info(
@@ -154,9 +179,8 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       await member.subscribe({ topics: [topic], fromBeginning: true });
       await member.run({
         eachBatchAutoResolve: false,
-        autoCommit: true,
-        // With a threshold of one resolved offset, commitOffsetsIfNecessary commits after every chunk.
-        autoCommitThreshold: 1,
+        // Resolved means "fetch past it", not "stored": PartitionCommits commits what is stored.
+        autoCommit: false,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         eachBatch,
       });
@@ -176,28 +200,28 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       stopped ??= (async () => {
         stopping.abort();
         clearTimeout(restartTimer);
-        // disconnect waits for running batches, commits what they resolved and leaves the group.
-        const disconnected = (consumer?.disconnect() ?? Promise.resolve()).then(
-          () => 'done' as const,
-          (error: unknown) => {
-            logger.warn({ err: error }, 'kafka consumer did not disconnect cleanly');
-            return 'done' as const;
-          },
-        );
+        // Chunks in delivery finish and commit while this member is still in the group.
         const timer = new AbortController();
         const first = await Promise.race([
-          disconnected,
-          sleep(deps.stopTimeoutMs, timer.signal).then(() => 'timeout'),
+          commits.drained().then(() => 'drained' as const),
+          sleep(deps.stopTimeoutMs, timer.signal).then(() => 'timeout' as const),
         ]);
         timer.abort();
         if (first === 'timeout') {
           logger.warn({ stopTimeoutMs: deps.stopTimeoutMs }, 'abandoning batches still running at stop');
           abandon.abort();
-          // Abandoned batches return at once; leaving the group takes one more round trip.
+          // Abandoned deliveries return at once.
           const grace = new AbortController();
-          await Promise.race([disconnected, sleep(5000, grace.signal)]);
+          await Promise.race([commits.drained(), sleep(5000, grace.signal)]);
           grace.abort();
         }
+        // Leaving the group takes a round trip or two; a broker that does not answer is not waited for.
+        const disconnected = (consumer?.disconnect() ?? Promise.resolve()).catch((error: unknown) => {
+          logger.warn({ err: error }, 'kafka consumer did not disconnect cleanly');
+        });
+        const grace = new AbortController();
+        await Promise.race([disconnected, sleep(5000, grace.signal)]);
+        grace.abort();
       })();
       return stopped;
     },

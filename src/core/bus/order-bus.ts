@@ -81,6 +81,13 @@ export interface BusBatch {
   readonly signal: AbortSignal;
 }
 
+/**
+ * Handles one batch; the batch is acknowledged once the promise resolves. Batches of a partition
+ * are handed over in offset order, but on Kafka the next one may be handed over before the last
+ * one's promise resolved (the consumer fetches one batch ahead): a handler that must write them
+ * one after another serialises them itself (the order sink does, through groupCommit). They are
+ * acknowledged in offset order whatever order their promises resolve in.
+ */
 export type BatchHandler = (batch: BusBatch) => Promise<void>;
 
 export interface ConsumeOptions {
