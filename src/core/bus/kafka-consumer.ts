@@ -58,8 +58,8 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
   const { stopping, abandon } = consumerSignals(2 * config.partitionsConsumedConcurrently);
   const commits = new PartitionCommits({
     commit: async (topic, partition, offset) => {
-      if (!consumer) throw new Error('no kafka consumer to commit with');
-      await consumer.commitOffsets([{ topic, partition, offset }]);
+      if (!commitThroughGroup) throw new Error('no kafka consumer to commit with');
+      await commitThroughGroup({ topics: [{ topic, partitions: [{ partition, offset }] }] });
     },
     committed: (topic, partition, lastOffset) => {
       const highWatermark = highWatermarks.get(`${topic}/${partition}`);
@@ -71,6 +71,10 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
     },
   });
   const highWatermarks = new Map<string, string>();
+  // The group's own commit, as eachBatch hands it over: it fails at once on a rebalance, where
+  // consumer.commitOffsets retries with the stale generation for up to half a minute while the
+  // partition's next eachBatch waits for it and the whole group waits for that.
+  let commitThroughGroup: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
 
   const partitionLoggers = new Map<number, Logger>();
   const partitionLogger = (partition: number): Logger => {
@@ -95,6 +99,7 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       counters,
       logger: partitionLogger(batch.partition),
     };
+    commitThroughGroup = payload.commitOffsetsIfNecessary;
     highWatermarks.set(`${batch.topic}/${batch.partition}`, batch.highWatermark);
     // The partition's previous batch, maybe still being written: waited for before returning.
     const previous = commits.settled(batch.topic, batch.partition);
