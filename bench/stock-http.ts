@@ -42,7 +42,7 @@ import {
   type CpuPlan,
   cpuList,
   cpuPlan,
-  localRedisPid,
+  pinnableRedisPid,
   pinnedCommand,
   pinProcess,
 } from './lib/cpu-pinning.js';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
   const cpus = PIN ? cpuPlan() : undefined;
   if (cpus) {
-    const redisPid = localRedisPid(await redis.info('server'), REDIS_URL);
+    const redisPid = pinnableRedisPid(await redis.info('server'), REDIS_URL);
     const redisCpus = cpuList(redisPid);
     restoreRedisCpus = () => pinProcess(redisPid, redisCpus);
     pinProcess(process.pid, cpus.server);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { localRedisPid } from './process-cpu.js';
 
 /**
  * CPU affinity for a benchmark that wants the process under test on a core of its own, as a
@@ -46,22 +46,17 @@ export function pinnedCommand(cpus: string, command: string, args: string[]): [s
  * The pid of a Redis server on this machine, from its own INFO, checked against /proc so a
  * remote Redis (or one in another PID namespace) is refused rather than a stranger pinned.
  */
-export function localRedisPid(info: string, url: string): number {
+export function pinnableRedisPid(info: string, url: string): number {
   const host = new URL(url).hostname;
   if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
     throw new Error(
       `pinning moves Redis to the other cores, so it needs Redis on this machine; ${url} is not`,
     );
   }
-  const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
-  let command = '';
-  try {
-    command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    // Reported below: no such process here.
-  }
-  if (!Number.isInteger(pid) || !command.startsWith('redis')) {
-    throw new Error(`Redis reports process_id ${pid}, which is not a redis process on this machine`);
+  const pid = localRedisPid(info);
+  if (pid === undefined) {
+    const reported = /^process_id:(\d+)/m.exec(info)?.[1] ?? 'none';
+    throw new Error(`Redis reports process_id ${reported}, which is not a redis process on this machine`);
   }
   return pid;
 }

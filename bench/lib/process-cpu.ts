@@ -27,6 +27,12 @@ function alive(pid: number, name: RegExp): boolean {
   }
 }
 
+/** The pid in a Redis server's INFO, if a redis process has that pid on this machine. */
+export function localRedisPid(info: string): number | undefined {
+  const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+  return Number.isInteger(pid) && alive(pid, /^redis/) ? pid : undefined;
+}
+
 export type CpuSnapshot = Map<string, number>;
 
 export class ServerCpu {
@@ -46,8 +52,8 @@ export class ServerCpu {
       // Not on this machine.
     }
     if (redis) {
-      const pid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]);
-      if (alive(pid, /^redis/)) pids.set('Redis', pid);
+      const pid = localRedisPid(await redis.info('server'));
+      if (pid !== undefined) pids.set('Redis', pid);
     }
     return new ServerCpu(pids);
   }
