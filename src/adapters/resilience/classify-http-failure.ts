@@ -1,3 +1,4 @@
+import { NOT_SENT_CODES } from '../../core/network-codes.js';
 import type { ClassifiedError, HttpFailure } from '../types.js';
 import { PLATFORM_ERROR_CODES as CODES } from './platform-error.js';
 
@@ -86,16 +87,11 @@ export function classifyHttpFailure(
 }
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+// Never connected (NOT_SENT_CODES), or the connection broke: both heal by themselves.
 const TRANSIENT_NETWORK_CODES = new Set([
+  ...NOT_SENT_CODES,
   'ECONNRESET',
-  'ECONNREFUSED',
   'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EADDRNOTAVAIL',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
 ]);
