@@ -22,23 +22,35 @@ function recorder(options: { failCommitAt?: string } = {}) {
       if (offset === options.failCommitAt) throw new Error(`broker refused the commit of ${offset}`);
       commits.push(`${topic}/${partition}@${offset}`);
     },
-    committed: (topic, partition, lastOffset) => committed.push(`${topic}/${partition}:${lastOffset}`),
     abandoned: () => {
       abandoned++;
     },
   });
-  return { commits, committed, partitionCommits, abandonedCount: () => abandoned };
+  /** Adds a chunk of topic "orders", noting its commit as "orders/<partition>:<last offset>". */
+  const add = (partition: number, lastOffset: string, promise: Promise<DeliveryOutcome>) =>
+    partitionCommits.add('orders', partition, lastOffset, promise, () =>
+      committed.push(`orders/${partition}:${lastOffset}`),
+    );
+  /** Two chunks of partition 0 (offsets ..9 and ..19) whose deliveries the test finishes. */
+  const twoChunks = () => {
+    const first = delivery();
+    const second = delivery();
+    add(0, '9', first.promise);
+    const tail = add(0, '19', second.promise);
+    return { first, second, tail };
+  };
+  return { commits, committed, partitionCommits, add, twoChunks, abandonedCount: () => abandoned };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('PartitionCommits', () => {
   it('commits the next offset to read, in offset order, however the deliveries finish', async () => {
-    const { commits, committed, partitionCommits } = recorder();
+    const { commits, committed, partitionCommits, add } = recorder();
     const first = delivery();
     const second = delivery();
-    partitionCommits.add('orders', 3, '99', first.promise);
-    const tail = partitionCommits.add('orders', 3, '199', second.promise);
+    add(3, '99', first.promise);
+    const tail = add(3, '199', second.promise);
     second.resolve('done');
     await flush();
     expect(commits).toEqual([]);
@@ -50,11 +62,11 @@ describe('PartitionCommits', () => {
   });
 
   it('keeps partitions apart: a slow one does not hold the others back', async () => {
-    const { commits, partitionCommits } = recorder();
+    const { commits, partitionCommits, add } = recorder();
     const slow = delivery();
     const fast = delivery();
-    partitionCommits.add('orders', 0, '9', slow.promise);
-    const fastTail = partitionCommits.add('orders', 1, '19', fast.promise);
+    add(0, '9', slow.promise);
+    const fastTail = add(1, '19', fast.promise);
     fast.resolve('done');
     await expect(fastTail).resolves.toBe('done');
     expect(commits).toEqual(['orders/1@20']);
@@ -64,11 +76,8 @@ describe('PartitionCommits', () => {
   });
 
   it('commits nothing past a failed delivery and reports its error, without unhandled rejections', async () => {
-    const { commits, partitionCommits } = recorder();
-    const first = delivery();
-    const second = delivery();
-    partitionCommits.add('orders', 0, '9', first.promise);
-    const tail = partitionCommits.add('orders', 0, '19', second.promise);
+    const { commits, partitionCommits, twoChunks } = recorder();
+    const { first, second, tail } = twoChunks();
     // The later delivery fails first, while the earlier one still runs.
     second.reject(new Error('membership lost'));
     await flush();
@@ -79,11 +88,8 @@ describe('PartitionCommits', () => {
   });
 
   it('stops a partition at an abandoned chunk: later ones are not committed', async () => {
-    const { commits, partitionCommits, abandonedCount } = recorder();
-    const first = delivery();
-    const second = delivery();
-    partitionCommits.add('orders', 0, '9', first.promise);
-    const tail = partitionCommits.add('orders', 0, '19', second.promise);
+    const { commits, twoChunks, abandonedCount } = recorder();
+    const { first, second, tail } = twoChunks();
     second.resolve('done');
     first.resolve('abandoned');
     await expect(tail).resolves.toBe('stopped');
@@ -92,11 +98,8 @@ describe('PartitionCommits', () => {
   });
 
   it('stops at a commit the broker refused', async () => {
-    const { commits, partitionCommits } = recorder({ failCommitAt: '10' });
-    const first = delivery();
-    const second = delivery();
-    partitionCommits.add('orders', 0, '9', first.promise);
-    const tail = partitionCommits.add('orders', 0, '19', second.promise);
+    const { commits, twoChunks } = recorder({ failCommitAt: '10' });
+    const { first, second, tail } = twoChunks();
     first.resolve('done');
     second.resolve('done');
     await expect(tail).rejects.toThrow('broker refused the commit of 10');
@@ -104,13 +107,13 @@ describe('PartitionCommits', () => {
   });
 
   it('after a rebalance, chunks of the old epoch commit nothing and new chains start clean', async () => {
-    const { commits, partitionCommits } = recorder();
+    const { commits, partitionCommits, add } = recorder();
     const old = delivery();
-    const oldTail = partitionCommits.add('orders', 0, '9', old.promise);
+    const oldTail = add(0, '9', old.promise);
     partitionCommits.newEpoch();
     await expect(partitionCommits.settled('orders', 0)).resolves.toBe('done');
     const fresh = delivery();
-    const freshTail = partitionCommits.add('orders', 0, '4', fresh.promise);
+    const freshTail = add(0, '4', fresh.promise);
     fresh.resolve('done');
     await expect(freshTail).resolves.toBe('done');
     old.resolve('done');
@@ -119,12 +122,12 @@ describe('PartitionCommits', () => {
   });
 
   it('drained waits for every chunk, of any epoch', async () => {
-    const { partitionCommits } = recorder();
+    const { partitionCommits, add } = recorder();
     const old = delivery();
-    partitionCommits.add('orders', 0, '9', old.promise);
+    add(0, '9', old.promise);
     partitionCommits.newEpoch();
     const current = delivery();
-    partitionCommits.add('orders', 1, '9', current.promise);
+    add(1, '9', current.promise);
     let drained = false;
     const waiting = partitionCommits.drained().then(() => {
       drained = true;

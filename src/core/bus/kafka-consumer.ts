@@ -61,16 +61,10 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       if (!commitThroughGroup) throw new Error('no kafka consumer to commit with');
       await commitThroughGroup({ topics: [{ topic, partitions: [{ partition, offset }] }] });
     },
-    committed: (topic, partition, lastOffset) => {
-      const highWatermark = highWatermarks.get(`${topic}/${partition}`);
-      if (highWatermark === undefined) return;
-      lag.set(`${topic}/${partition}`, Math.max(0, Number(BigInt(highWatermark) - BigInt(lastOffset) - 1n)));
-    },
     abandoned: () => {
       counters.abandonedBatches++;
     },
   });
-  const highWatermarks = new Map<string, string>();
   // The group's own commit, as eachBatch hands it over: it fails at once on a rebalance, where
   // consumer.commitOffsets retries with the stale generation for up to half a minute while the
   // partition's next eachBatch waits for it and the whole group waits for that.
@@ -100,7 +94,6 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
       logger: partitionLogger(batch.partition),
     };
     commitThroughGroup = payload.commitOffsetsIfNecessary;
-    highWatermarks.set(`${batch.topic}/${batch.partition}`, batch.highWatermark);
     // The partition's previous batch, maybe still being written: waited for before returning.
     const previous = commits.settled(batch.topic, batch.partition);
     for (let start = 0; start < batch.messages.length; start += maxBatch) {
@@ -113,7 +106,12 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
         replayOf: headerText(message.headers?.[REPLAY_OF_HEADER]),
       }));
       const last = slice.at(-1)!.offset;
-      const committed = commits.add(batch.topic, batch.partition, last, deliverChunk(chunk, context));
+      const committed = commits.add(batch.topic, batch.partition, last, deliverChunk(chunk, context), () =>
+        lag.set(
+          `${batch.topic}/${batch.partition}`,
+          Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+        ),
+      );
       // kafkajs may fetch past this chunk now; Kafka only hears of it once it is committed.
       payload.resolveOffset(last);
       // The chunks of one batch go one after another; only the last runs on past the return.
@@ -206,29 +204,33 @@ export async function startKafkaConsumer(deps: KafkaConsumerDeps): Promise<BusCo
         stopping.abort();
         clearTimeout(restartTimer);
         // Chunks in delivery finish and commit while this member is still in the group.
-        const timer = new AbortController();
-        const first = await Promise.race([
-          commits.drained().then(() => 'drained' as const),
-          sleep(deps.stopTimeoutMs, timer.signal).then(() => 'timeout' as const),
-        ]);
-        timer.abort();
-        if (first === 'timeout') {
+        if (!(await finishesWithin(commits.drained(), deps.stopTimeoutMs))) {
           logger.warn({ stopTimeoutMs: deps.stopTimeoutMs }, 'abandoning batches still running at stop');
           abandon.abort();
           // Abandoned deliveries return at once.
-          const grace = new AbortController();
-          await Promise.race([commits.drained(), sleep(5000, grace.signal)]);
-          grace.abort();
+          await finishesWithin(commits.drained(), 5000);
         }
         // Leaving the group takes a round trip or two; a broker that does not answer is not waited for.
         const disconnected = (consumer?.disconnect() ?? Promise.resolve()).catch((error: unknown) => {
           logger.warn({ err: error }, 'kafka consumer did not disconnect cleanly');
         });
-        const grace = new AbortController();
-        await Promise.race([disconnected, sleep(5000, grace.signal)]);
-        grace.abort();
+        await finishesWithin(disconnected, 5000);
       })();
       return stopped;
     },
   };
+}
+
+/** Whether `work` settled within `ms` (it is not waited for any longer either way). */
+async function finishesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const finished = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms, timer.signal).then(() => false),
+  ]);
+  timer.abort();
+  return finished;
 }

@@ -23,8 +23,6 @@ export type CommitOutcome = 'done' | 'stopped';
 export interface PartitionCommitsOptions {
   /** Commits `offset` (the next offset to read) for the partition. */
   commit: (topic: string, partition: number, offset: string) => Promise<void>;
-  /** Called after a chunk's commit (e.g. to update lag). */
-  committed?: (topic: string, partition: number, lastOffset: string) => void;
   /** Called once per chunk whose delivery was abandoned (the consumer stopped). */
   abandoned?: () => void;
 }
@@ -58,13 +56,15 @@ export class PartitionCommits {
 
   /**
    * Adds a chunk whose delivery (decode + handler) is under way; its last offset is committed
-   * once it and every earlier chunk of the partition are done. Returns the partition's new tail.
+   * once it and every earlier chunk of the partition are done, then `committed` is called (e.g.
+   * to update lag). Returns the partition's new tail.
    */
   add(
     topic: string,
     partition: number,
     lastOffset: string,
     delivery: Promise<DeliveryOutcome>,
+    committed?: () => void,
   ): Promise<CommitOutcome> {
     const id = key(topic, partition);
     let chain = this.#chains.get(id);
@@ -87,7 +87,7 @@ export class PartitionCommits {
       }
       if (before !== 'done' || epoch !== this.#epoch) return 'stopped';
       await this.options.commit(topic, partition, (BigInt(lastOffset) + 1n).toString());
-      this.options.committed?.(topic, partition, lastOffset);
+      committed?.();
       return 'done';
     });
     chain.tail = tail;
