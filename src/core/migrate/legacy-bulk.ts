@@ -69,11 +69,24 @@ export async function createLegacyBulkCopier(input: {
   s_status VARCHAR(20) NOT NULL, s_raw_status VARCHAR(64) NOT NULL, s_unknown TINYINT(1) NOT NULL,
   s_total BIGINT NOT NULL, s_created_at DATETIME(3) NOT NULL, s_updated_at DATETIME(3) NOT NULL,
   s_sku VARCHAR(128) NULL, s_quantity INT UNSIGNED NOT NULL,
-  PRIMARY KEY (s_id), KEY (shard, s_id)
+  PRIMARY KEY (shard, s_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
   );
 
-  // The mapping of legacyRowToOrder, in SQL. Times are cut (never rounded) to milliseconds.
+  // Under REPEATABLE READ, INSERT ... SELECT puts shared next-key locks on every row it reads:
+  // a batch of the live legacy table, which the old application may still write, and the stage.
+  // READ COMMITTED reads a snapshot without locks; the rows written stay locked until COMMIT,
+  // which is all the version checks rely on. SET TRANSACTION covers the next transaction only,
+  // so pooled connections keep their default. A server logging statements (binlog_format
+  // STATEMENT) refuses such writes under READ COMMITTED, so there the default stays.
+  const [logging] = await run(pool, 'SELECT @@log_bin AS log_bin, @@binlog_format AS format');
+  const logsStatements =
+    Number(logging!.log_bin) === 1 && String(logging!.format).toUpperCase() === 'STATEMENT';
+  const readCommitted = logsStatements ? '' : 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\n';
+
+  // The mapping of legacyRowToOrder, in SQL. Times are cut (never rounded) to milliseconds: the
+  // microseconds past the millisecond are subtracted first, so the cast has nothing to round
+  // (MySQL's cast rounds; MariaDB's cuts, so the tests, run on MariaDB, cannot tell).
   const key = "LOWER(TRIM(IFNULL(`status`, '')))";
   const statusCase = `CASE ${Object.entries(STATUS_MAP)
     .map(([word, status]) => `WHEN '${word}' THEN '${status}'`)
@@ -82,8 +95,11 @@ export async function createLegacyBulkCopier(input: {
     .map((word) => `'${word}'`)
     .join(', ');
   const time = (column: string) =>
-    `CAST(LEFT(DATE_FORMAT(\`${column}\` - INTERVAL ${legacy.utcOffsetMinutes} MINUTE, '%Y-%m-%d %H:%i:%s.%f'), 23) AS DATETIME(3))`;
-  const updated = legacy.hasUpdatedAt ? time('updated_at') : time('created_at');
+    `CAST(\`${column}\` - INTERVAL ${legacy.utcOffsetMinutes} MINUTE - INTERVAL MICROSECOND(\`${column}\`) % 1000 MICROSECOND AS DATETIME(3))`;
+  // A NULL updated_at is the created_at version, as in legacyRowToOrder.
+  const updated = legacy.hasUpdatedAt
+    ? `IFNULL(${time('updated_at')}, ${time('created_at')})`
+    : time('created_at');
   const fill =
     `INSERT INTO ${stage} SELECT \`id\`, \`user_id\`, ` +
     `((\`user_id\` DIV ${tablesPerDatabase}) % ${databases}) * ${tablesPerDatabase} + \`user_id\` % ${tablesPerDatabase}, ` +
@@ -170,10 +186,17 @@ export async function createLegacyBulkCopier(input: {
       const rows = Number(batch!.n);
       if (rows === 0) return { rows, lastId: afterId, done: true };
       const to = String(batch!.hi);
-      const [badRow] = await run(pool, bad, [from, to]);
-      if (badRow) legacyRowToOrder(badRow as unknown as LegacyRow, legacy);
       await run(pool, `TRUNCATE TABLE ${stage}`);
-      await run(pool, fill, [from, to]);
+      // Each statement runs on one server core: the refused-row check and the fill's two halves
+      // run side by side. A refused row is reported (named) before any error of the fill, which
+      // such a row may have caused; the stage is scratch.
+      const [check, ...fills] = await Promise.allSettled([
+        run(pool, bad, [from, to]),
+        ...halves(from, to).map(([low, high]) => run(pool, `${readCommitted}${fill}`, [low, high])),
+      ]);
+      const badRow = check.status === 'fulfilled' ? check.value[0] : undefined;
+      if (badRow) legacyRowToOrder(badRow as unknown as LegacyRow, legacy);
+      throwFirstFailure([check, ...fills]);
 
       // Orders the target already holds: same or newer versions leave the stage; older ones
       // mark their table for the stale-lines delete.
@@ -186,7 +209,7 @@ export async function createLegacyBulkCopier(input: {
         .sort((a, b) => (batches % 2 === 0 ? a - b : b - a));
       batches++;
       const stale = new Set<number>();
-      const drop: string[] = [];
+      const drop: [number, string][] = [];
       await forEachBounded(chunk(shards, 64), 4, async (part) => {
         const sql = part
           .map(
@@ -215,38 +238,42 @@ export async function createLegacyBulkCopier(input: {
               },
             );
           }
-          if (Number(row.current) === 1) drop.push(String(row.id));
+          if (Number(row.current) === 1) drop.push([Number(row.shard), String(row.id)]);
           else stale.add(Number(row.shard));
         }
       });
       for (const part of chunk(drop, 1000)) {
         await run(
           pool,
-          `DELETE FROM ${stage} WHERE s_id IN (${part.map(() => 'CAST(? AS UNSIGNED)').join(', ')})`,
-          part,
+          `DELETE FROM ${stage} WHERE (shard, s_id) IN (${part.map(() => '(?, CAST(? AS UNSIGNED))').join(', ')})`,
+          part.flat(),
         );
       }
 
-      // Eight tables per round trip and transaction, `concurrency` round trips at once: one
-      // COMMIT per eight tables instead of one per table (at 16 x 256 a table gets ~100 rows a
-      // batch, so per-statement costs dominate). A live writer's transaction touches one table of
-      // these, so the larger transaction adds lock waits, not lock cycles.
       const values = [legacy.platform, legacy.account, legacy.currency];
-      await forEachBounded(chunk(shards, 8), input.concurrency, async (part) => {
-        const statements = part.flatMap((shard) =>
-          shardStatements(locations[shard]!, shard, stale.has(shard)),
-        );
-        const parameters = part.flatMap(() => values);
-        await inTransaction(
-          target.pools.forDatabase(locations[part[0]!]!.database),
-          statements.join(';\n'),
-          parameters,
-        );
-      });
-      await run(
-        pool,
-        `INSERT IGNORE INTO \`${router.metaDatabaseName}\`.\`order_locator\` (order_id, user_id) SELECT s_id, s_user_id FROM ${stage} ORDER BY s_id`,
-      );
+      const written = await Promise.allSettled([
+        // Eight tables per round trip and transaction, `concurrency` round trips at once: one
+        // COMMIT per eight tables instead of one per table (at 16 x 256 a table gets ~250 rows a
+        // batch, so per-statement costs dominate). A live writer's transaction touches one table
+        // of these, so the larger transaction adds lock waits, not lock cycles.
+        forEachBounded(chunk(shards, 8), input.concurrency, async (part) => {
+          const statements = part.flatMap((shard) =>
+            shardStatements(locations[shard]!, shard, stale.has(shard)),
+          );
+          const parameters = part.flatMap(() => values);
+          await inTransaction(
+            target.pools.forDatabase(locations[part[0]!]!.database),
+            `${readCommitted}SET autocommit = 0;\n${statements.join(';\n')};\nCOMMIT;\nSET autocommit = 1`,
+            parameters,
+          );
+        }),
+        // The locator alongside: one statement, one core, independent of the order rows.
+        run(
+          pool,
+          `INSERT IGNORE INTO \`${router.metaDatabaseName}\`.\`order_locator\` (order_id, user_id) SELECT s_id, s_user_id FROM ${stage} ORDER BY s_id`,
+        ),
+      ]);
+      throwFirstFailure(written);
       return { rows, lastId: to, done: rows < limit };
     },
     dispose: async () => {
@@ -265,14 +292,14 @@ async function run(pool: Pool, sql: string, values: unknown[] = []): Promise<Row
 }
 
 /**
- * One multi-statement round trip and transaction (SET autocommit = 0; statements; COMMIT;
- * SET autocommit = 1). On failure the open transaction is rolled back, or the connection dropped.
+ * One multi-statement round trip holding a whole transaction (`SET autocommit = 0; ...; COMMIT;
+ * SET autocommit = 1`). On failure the open transaction is rolled back, or the connection dropped.
  */
 async function inTransaction(pool: Pool, sql: string, values: unknown[]): Promise<void> {
   let connection: PoolConnection | undefined;
   try {
     connection = await pool.getConnection();
-    await connection.query(`SET autocommit = 0;\n${sql};\nCOMMIT;\nSET autocommit = 1`, values);
+    await connection.query(sql, values);
     connection.release();
   } catch (error) {
     if (connection) {
@@ -284,6 +311,22 @@ async function inTransaction(pool: Pool, sql: string, values: unknown[]): Promis
     }
     throw classifyMysqlError(error, 'copy legacy rows on the server');
   }
+}
+
+/** The id range (from, to] in two halves by value (keyset bounds, BIGINT-safe). */
+function halves(from: string, to: string): [string, string][] {
+  const low = BigInt(from);
+  const middle = low + (BigInt(to) - low) / 2n;
+  return [
+    [from, String(middle)],
+    [String(middle), to],
+  ];
+}
+
+/** Waits for every promise (none is left running), then rethrows the first failure. */
+function throwFirstFailure(settled: readonly PromiseSettledResult<unknown>[]): void {
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
