@@ -3,7 +3,7 @@
  * data on the same server, measured in one run.
  *
  *   npx tsx bench/migrate.ts [--rows 1000000] [--layout 16x256] [--batch auto] [--concurrency 8]
- *                            [--rounds 1] [--live-every-ms 100]
+ *                            [--rounds 1] [--live-every-ms 100] [--kill-at 0.4]
  *
  * Each round: a fresh layout (`shards init`) and a legacy `orders` table of --rows rows (the
  * seed's shape); `plan --from-legacy`, `start`; then the backfill at full throttle in a child
@@ -17,6 +17,11 @@
  *       lines and locator rows (4 statements): the same rows the backfill writes, server-side.
  * Prints rows/s of each, the ratios, and the backfill's RSS at start, middle and end.
  *
+ * With --kill-at F the first backfill is SIGKILLed once F of the rows are checkpointed (use a
+ * --batch well below --rows, so the kill lands mid-batch), and a second one must resume at the
+ * checkpoint and copy exactly the rest (legacy ids are 1..rows without gaps); its rows/s is the
+ * round's.
+ *
  * Needs scripts/services.sh up; creates and drops its own databases. 16 x 256 takes about two
  * minutes to create and one to drop.
  */
@@ -27,6 +32,8 @@ import { parseArgs } from 'node:util';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { silentLogger } from '../src/core/logger.js';
 import { withShardMigrations } from '../src/core/migrate/dual-write-store.js';
+import { metaDatabaseOf } from '../src/core/migrate/layouts.js';
+import { MigrationStateStore } from '../src/core/migrate/state.js';
 import { MysqlPools } from '../src/core/mysql-pools.js';
 import type { UnifiedOrder } from '../src/core/order.js';
 import { metaTablesDdl, orderTablesDdl } from '../src/core/order-schema.js';
@@ -50,9 +57,11 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '1' },
     'live-every-ms': { type: 'string', default: '100' },
+    'kill-at': { type: 'string', default: '0' },
   },
 });
 const ROWS = Number(args.rows);
+const KILL_AT = Number(args['kill-at']);
 const [DATABASES, TABLES] = args.layout.split('x').map(Number) as [number, number];
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MB = 1024 * 1024;
@@ -113,6 +122,7 @@ async function round(): Promise<Round> {
     });
     let live = 0;
     let writing = true;
+    let resumeFrom: string | null = null;
     const writer = (async () => {
       // Generated in large sets: each generateOrders call builds its 1,000,000 user ids first,
       // which every 100 ms would cost this process ~0.4 of a core, taken from the backfill.
@@ -146,7 +156,30 @@ async function round(): Promise<Round> {
       }
     })();
 
+    if (KILL_AT > 0) {
+      const states = new MigrationStateStore(meta, metaDatabaseOf(config));
+      const killed = await backfillChild(cli.file, async () => {
+        const state = await states.current();
+        return (state?.copiedRows ?? 0) >= ROWS * KILL_AT;
+      });
+      const state = (await states.current())!;
+      const afterId = state.checkpoint?.afterId ?? null;
+      log(
+        `backfill SIGKILLed after ${killed.seconds.toFixed(1)}s: phase ${state.phase}, checkpoint after id ${afterId}, ${state.copiedRows} rows copied`,
+      );
+      if (state.phase !== 'started' || afterId === null) throw new Error('no checkpoint to resume from');
+      resumeFrom = afterId;
+    }
     const { result, rss } = await backfillChild(cli.file);
+    if (resumeFrom !== null) {
+      const rest = ROWS - Number(resumeFrom);
+      log(
+        `resumed from id ${result.resumedFrom?.afterId} and copied ${result.copiedThisRun} rows (the rest: ${rest})`,
+      );
+      if (result.resumedFrom?.afterId !== resumeFrom || result.copiedThisRun !== rest) {
+        throw new Error('the backfill did not resume where it was killed');
+      }
+    }
     writing = false;
     await writer;
     const backfill = result.copiedThisRun / result.seconds;
@@ -180,8 +213,14 @@ async function round(): Promise<Round> {
   }
 }
 
-/** Runs the backfill as `tradectl migrate-shards backfill` and samples its RSS from /proc. */
-async function backfillChild(file: string) {
+/**
+ * Runs the backfill as `tradectl migrate-shards backfill` and samples its RSS from /proc; with
+ * `killWhen`, SIGKILLs it once that turns true (checked with each sample) and returns `killed`.
+ */
+async function backfillChild(file: string): Promise<BackfillRun>;
+async function backfillChild(file: string, killWhen: () => Promise<boolean>): Promise<{ seconds: number }>;
+async function backfillChild(file: string, killWhen?: () => Promise<boolean>) {
+  const started = performance.now();
   const child = spawn(
     process.execPath,
     [
@@ -205,26 +244,43 @@ async function backfillChild(file: string) {
     stdout += String(chunk);
   });
   const samples: number[] = [];
+  let killing = false;
   const timer = setInterval(async () => {
     const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
     const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
     if (kb) samples.push(Number(kb) * 1024);
+    if (killWhen && !killing && (await killWhen())) {
+      killing = true;
+      child.kill('SIGKILL');
+    }
   }, 200);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.on('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
   clearInterval(timer);
+  if (killWhen) {
+    if (signal !== 'SIGKILL') throw new Error(`the backfill ended (${code}) before it was killed: ${stdout}`);
+    return { seconds: (performance.now() - started) / 1000 };
+  }
   if (code !== 0) throw new Error(`backfill exited ${code}: ${stdout}`);
   // Skip the start-up samples (tsx compiling) before the first batch: the first quarter's minimum.
   const at = (fraction: number) =>
     samples[Math.min(samples.length - 1, Math.floor(samples.length * fraction))] ?? 0;
   return {
-    result: JSON.parse(stdout) as {
-      copiedThisRun: number;
-      seconds: number;
-      batchRows: number;
-      serverCopy: boolean;
-    },
+    result: JSON.parse(stdout) as BackfillRun['result'],
     rss: { start: at(0.1), middle: at(0.5), end: at(0.95), max: Math.max(...samples) },
   };
+}
+
+interface BackfillRun {
+  result: {
+    copiedThisRun: number;
+    seconds: number;
+    batchRows: number;
+    serverCopy: boolean;
+    resumedFrom: { afterId: string } | null;
+  };
+  rss: { start: number; middle: number; end: number; max: number };
 }
 
 /** (b): the same rows in the target's shape (orders, details, lines, locator), server-side. */
