@@ -62,7 +62,7 @@ export async function createLegacyBulkCopier(input: {
   // a batch of the live legacy table, which the old application may still write, and the stage.
   // READ COMMITTED reads a snapshot without locks; the rows written stay locked until COMMIT,
   // which is all the version checks rely on. SET TRANSACTION covers the next transaction only,
-  // so pooled connections keep their default. A server logging statements (binlog_format
+  // and inTransaction's ROLLBACK on failure clears it, so pooled connections keep their default. A server logging statements (binlog_format
   // STATEMENT) refuses such writes under READ COMMITTED, so there the default stays.
   const [logging] = await run(pool, 'SELECT @@log_bin AS log_bin, @@binlog_format AS format');
   const logsStatements =
@@ -82,7 +82,7 @@ export async function createLegacyBulkCopier(input: {
       // before any error of the fill, which such a row may have caused; the stage is scratch.
       const [check, ...fills] = await Promise.allSettled([
         run(pool, sql.refusedRow, [from, to]),
-        ...halves(from, to).map(([low, high]) => run(pool, `${readCommitted}${sql.fill}`, [low, high])),
+        ...halves(from, to).map(([low, high]) => inTransaction(pool, readCommitted, sql.fill, [low, high])),
       ]);
       const badRow = check.status === 'fulfilled' ? check.value[0] : undefined;
       if (badRow) legacyRowToOrder(badRow as unknown as LegacyRow, legacy);
@@ -138,7 +138,8 @@ export async function createLegacyBulkCopier(input: {
           const parameters = part.flatMap(() => values);
           await inTransaction(
             target.pools.forDatabase(locations[part[0]!]!.database),
-            `${readCommitted}SET autocommit = 0;\n${statements.join(';\n')};\nCOMMIT;\nSET autocommit = 1`,
+            readCommitted,
+            statements.join(';\n'),
             parameters,
           );
         }),
@@ -164,14 +165,23 @@ async function run(pool: Pool, sql: string, values: unknown[] = []): Promise<Row
 }
 
 /**
- * One multi-statement round trip holding a whole transaction (`SET autocommit = 0; ...; COMMIT;
- * SET autocommit = 1`). On failure the open transaction is rolled back, or the connection dropped.
+ * One multi-statement round trip holding a whole transaction (`<isolation> SET autocommit = 0;
+ * statements; COMMIT; SET autocommit = 1`). On failure the open transaction is rolled back (which
+ * also clears a SET TRANSACTION not yet used), or the connection dropped.
  */
-async function inTransaction(pool: Pool, sql: string, values: unknown[]): Promise<void> {
+async function inTransaction(
+  pool: Pool,
+  isolation: string,
+  statements: string,
+  values: unknown[],
+): Promise<void> {
   let connection: PoolConnection | undefined;
   try {
     connection = await pool.getConnection();
-    await connection.query(sql, values);
+    await connection.query(
+      `${isolation}SET autocommit = 0;\n${statements};\nCOMMIT;\nSET autocommit = 1`,
+      values,
+    );
     connection.release();
   } catch (error) {
     if (connection) {
