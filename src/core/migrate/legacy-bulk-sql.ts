@@ -19,6 +19,8 @@ export interface LegacyBulkSql {
   refusedRow: string;
   /** [from, to] -> the batch mapped into the stage. */
   fill: string;
+  /** The target table the stage's `shard` column numbers (the fill computes it from user_id). */
+  locationOf(shard: number): ShardLocation;
   /** [platform, account] per table -> staged orders the tables already hold (shard, id, current, foreign_key). */
   existing(shards: readonly number[]): string;
   /** [shard, id] per order. */
@@ -94,11 +96,13 @@ export function legacyBulkSql(input: {
       `${col('updated_at')} = GREATEST(${col('updated_at')}, VALUES(\`updated_at\`))`,
     ].join(', ');
   };
+  const locationOf = (shard: number) => locations[shard]!;
   const table = (shard: number, kind: 'orders' | 'order_details' | 'order_lines') =>
-    router.qualifiedTable(locations[shard]!, kind);
+    router.qualifiedTable(locationOf(shard), kind);
 
   return {
     stage,
+    locationOf,
     createStage: `CREATE TABLE ${stage} (
   s_id BIGINT UNSIGNED NOT NULL, s_user_id BIGINT UNSIGNED NOT NULL, shard INT UNSIGNED NOT NULL,
   s_status VARCHAR(20) NOT NULL, s_raw_status VARCHAR(64) NOT NULL, s_unknown TINYINT(1) NOT NULL,

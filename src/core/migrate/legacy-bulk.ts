@@ -2,6 +2,7 @@ import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { forEachBounded } from '../bounded-concurrency.js';
 import { TradectlError } from '../errors.js';
 import { classifyMysqlError } from '../mysql-errors.js';
+import { chunks } from '../order-shard-write.js';
 import type { LayoutHandle } from './layouts.js';
 import { legacyBulkSql } from './legacy-bulk-sql.js';
 import { type LegacyRow, type LegacySource, legacyRowToOrder } from './legacy-mapping.js';
@@ -54,7 +55,6 @@ export async function createLegacyBulkCopier(input: {
   const { router } = target;
   const sql = legacyBulkSql({ legacy, router, migrationId: input.migrationId });
   const { stage } = sql;
-  const locations = [...router.all()];
   await run(pool, `DROP TABLE IF EXISTS ${stage}`);
   await run(pool, sql.createStage);
 
@@ -62,8 +62,9 @@ export async function createLegacyBulkCopier(input: {
   // a batch of the live legacy table, which the old application may still write, and the stage.
   // READ COMMITTED reads a snapshot without locks; the rows written stay locked until COMMIT,
   // which is all the version checks rely on. SET TRANSACTION covers the next transaction only,
-  // and inTransaction's ROLLBACK on failure clears it, so pooled connections keep their default. A server logging statements (binlog_format
-  // STATEMENT) refuses such writes under READ COMMITTED, so there the default stays.
+  // and inTransaction's ROLLBACK on failure clears it, so pooled connections keep their default.
+  // A server logging statements (binlog_format STATEMENT) refuses such writes under READ
+  // COMMITTED, so there the default stays.
   const [logging] = await run(pool, 'SELECT @@log_bin AS log_bin, @@binlog_format AS format');
   const logsStatements =
     Number(logging!.log_bin) === 1 && String(logging!.format).toUpperCase() === 'STATEMENT';
@@ -100,7 +101,7 @@ export async function createLegacyBulkCopier(input: {
       batches++;
       const stale = new Set<number>();
       const drop: [number, string][] = [];
-      await forEachBounded(chunk(shards, 64), 4, async (part) => {
+      await forEachBounded(chunks(shards, 64), 4, async (part) => {
         const found = await run(
           pool,
           sql.existing(part),
@@ -123,7 +124,7 @@ export async function createLegacyBulkCopier(input: {
           else stale.add(Number(row.shard));
         }
       });
-      for (const part of chunk(drop, 1000)) {
+      for (const part of chunks(drop, 1000)) {
         await run(pool, sql.dropStaged(part.length), part.flat());
       }
 
@@ -133,11 +134,11 @@ export async function createLegacyBulkCopier(input: {
         // COMMIT per eight tables instead of one per table (at 16 x 256 a table gets ~250 rows a
         // batch, so per-statement costs dominate). A live writer's transaction touches one table
         // of these, so the larger transaction adds lock waits, not lock cycles.
-        forEachBounded(chunk(shards, 8), input.concurrency, async (part) => {
+        forEachBounded(chunks(shards, 8), input.concurrency, async (part) => {
           const statements = part.flatMap((shard) => sql.tableStatements(shard, stale.has(shard)));
           const parameters = part.flatMap(() => values);
           await inTransaction(
-            target.pools.forDatabase(locations[part[0]!]!.database),
+            target.pools.forDatabase(sql.locationOf(part[0]!).database),
             readCommitted,
             statements.join(';\n'),
             parameters,
@@ -209,10 +210,4 @@ function halves(from: string, to: string): [string, string][] {
 function throwFirstFailure(settled: readonly PromiseSettledResult<unknown>[]): void {
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let at = 0; at < items.length; at += size) out.push(items.slice(at, at + size));
-  return out;
 }
