@@ -215,7 +215,8 @@ async function round(): Promise<Round> {
 
 /**
  * Runs the backfill as `tradectl migrate-shards backfill` and samples its RSS from /proc; with
- * `killWhen`, SIGKILLs it once that turns true (checked with each sample) and returns `killed`.
+ * `killWhen`, SIGKILLs it once that turns true (checked with each sample) and returns how long it
+ * ran.
  */
 async function backfillChild(file: string): Promise<BackfillRun>;
 async function backfillChild(file: string, killWhen: () => Promise<boolean>): Promise<{ seconds: number }>;
@@ -263,7 +264,7 @@ async function backfillChild(file: string, killWhen?: () => Promise<boolean>) {
     return { seconds: (performance.now() - started) / 1000 };
   }
   if (code !== 0) throw new Error(`backfill exited ${code}: ${stdout}`);
-  // Skip the start-up samples (tsx compiling) before the first batch: the first quarter's minimum.
+  // Samples at fractions of the run; the 10% one is past tsx's start-up.
   const at = (fraction: number) =>
     samples[Math.min(samples.length - 1, Math.floor(samples.length * fraction))] ?? 0;
   return {
