@@ -226,6 +226,11 @@ export const configSchema = z
               .transform((value) => new Secret(value)),
           )
           .default([]),
+        /**
+         * How long the stock API's Redis connection holds a command while earlier ones await their
+         * answers, so a burst shares one write (0: never). Default 1.
+         */
+        redisLingerMs: z.number().int().min(0).max(20).default(1),
       })
       .prefault({}),
     /** The worker daemon (`tradectl worker`): lifecycle and sampling. */

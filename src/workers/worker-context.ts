@@ -10,6 +10,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { MysqlPools } from '../core/mysql-pools.js';
 import { connectRedisFor } from '../core/redis-connect.js';
+import { lingerWrites } from '../core/redis-linger.js';
 import { routerForConfig } from '../core/shard-admin.js';
 import type { ShardRouter } from '../core/shard-router.js';
 import { StockService } from '../core/stock/stock-service.js';
@@ -98,10 +99,14 @@ export class WorkerContext {
    * large stream replies never sit in front of a buyer's deduct. Not auto-pipelined: ioredis keeps
    * one auto-pipeline in flight per client and queues the next behind its last answer, so Redis
    * and this process take turns; measured (bench/stock-http.ts, bench/stock.ts) a plain client
-   * served more deducts per second at less CPU per request.
+   * served more deducts per second at less CPU per request. What it does instead under load is
+   * linger (`api.redisLingerMs`): commands behind one in flight wait a moment and share a write.
    */
   stockApiRedis(): Promise<Redis> {
-    this.#apiRedis ??= this.#connect('stock api', { enableAutoPipelining: false });
+    this.#apiRedis ??= this.#connect('stock api', { enableAutoPipelining: false }).then((redis) => {
+      lingerWrites(redis, this.config.api.redisLingerMs);
+      return redis;
+    });
     return this.#apiRedis;
   }
 

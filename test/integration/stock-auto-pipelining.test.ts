@@ -135,4 +135,22 @@ describe('the worker stock API connection', () => {
       await ctx.close();
     }
   });
+
+  it('holds a command behind one in flight for api.redisLingerMs, and one on an idle connection not at all', async () => {
+    const logger = silentLogger();
+    const config = testConfig({ api: { redisLingerMs: 20 } });
+    const ctx = new WorkerContext({ config, logger, metrics: new WorkerMetrics({ logger }) });
+    try {
+      const api = await ctx.stockApiRedis();
+      const key = `${config.redis.keyPrefix}linger`;
+      const started = performance.now();
+      const first = api.incr(key).then(() => performance.now() - started);
+      const second = api.incr(key).then(() => performance.now() - started);
+      expect(await second).toBeGreaterThanOrEqual(19);
+      expect(await first).toBeLessThan(await second);
+      await api.del(key);
+    } finally {
+      await ctx.close();
+    }
+  });
 });

@@ -5,6 +5,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import { Secret } from '../../src/core/secret.js';
 import { tenantKeys } from '../../src/core/stock/keys.js';
 import { createHttpApi, type HttpApi } from '../../src/workers/http-api.js';
+import { WorkerContext } from '../../src/workers/worker-context.js';
+import { WorkerMetrics } from '../../src/workers/worker-metrics.js';
 import { type FixtureProcess, startFixture } from '../helpers/fixture-process.js';
 import { bothSides, createStockFixture, type StockFixture } from '../helpers/stock-fixture.js';
 
@@ -16,15 +18,20 @@ const SOCKETS_PER_PROCESS = 32;
 const TOKEN = 'oversell-test-token-0123456789';
 
 let fixture: StockFixture;
+let ctx: WorkerContext;
 let api: HttpApi;
 let url: string;
 let connections = 0;
 
 beforeAll(async () => {
   fixture = await createStockFixture();
+  // The StockService the worker's api role serves, on its own lingering connection
+  // (api.redisLingerMs at its default): 5,000 buyers at once keep commands queued behind others.
+  const logger = silentLogger();
+  ctx = new WorkerContext({ config: fixture.config, logger, metrics: new WorkerMetrics({ logger }) });
   api = createHttpApi({
-    logger: silentLogger(),
-    stock: fixture.service(),
+    logger,
+    stock: await ctx.stockApiService(),
     readiness: async () => ({ ok: true, checks: {} }),
     metricsRegistry: new Registry(),
     authTokens: [new Secret(TOKEN)],
@@ -37,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await ctx?.close();
   await fixture?.close();
 });
 
