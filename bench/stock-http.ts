@@ -15,7 +15,13 @@
  * of the generator (what the machine's load cannot inflate much), and the load average per round.
  *
  * Each round line also counts the AOF rewrites Redis started during the phase: a rewrite forks
- * a child that writes the whole dataset, and on a small machine it takes CPU from the rest.
+ * a child that writes the whole dataset, and on a small machine it takes CPU from the rest; and
+ * Redis's own CPU per request (INFO cpu), the third process sharing the machine.
+ *
+ * The API's Redis connection lingers as the worker's does (api.redisLingerMs, default 1 ms:
+ * commands behind one in flight share a write; src/core/redis-linger.ts). Each round also runs the
+ * top rate against a second API on a connection that does not linger, right after the first, so
+ * the two are compared under the same machine load.
  *
  * BENCH_PIN=1 gives the API server CPU 0 to itself and puts the generator and the (local) Redis on
  * the other CPUs, as a deployment gives the API role a dedicated core (docs/stock-http.md); Redis's
@@ -25,6 +31,7 @@
  *   npx tsx bench/stock-http.ts [rounds=5] [seconds=4] [rate=10000]
  *   env TRADECTL_REDIS_URL, BENCH_REDIS_DB (14; must be empty, flushed before each phase),
  *       BENCH_AUTO_PIPELINE (0; 1 runs the API on an auto-pipelined client, for comparison),
+ *       BENCH_LINGER_MS (1, as api.redisLingerMs; 0 leaves out the comparison phase),
  *       BENCH_PIN (0; 1 pins as above: Linux, taskset, 2+ CPUs, Redis on this machine)
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../src/core/logger.js';
+import { lingerWrites } from '../src/core/redis-linger.js';
 import { Secret } from '../src/core/secret.js';
 import { StockService } from '../src/core/stock/stock-service.js';
 import { createHttpApi } from '../src/workers/http-api.js';
@@ -74,6 +82,10 @@ interface Result {
   clientCpuUs: number;
   /** CPU time of the server process (this one) per request, µs. */
   serverCpuUs: number;
+  /** The share of serverCpuUs spent in the kernel (system calls, loopback TCP). */
+  serverSystemShare: number;
+  /** CPU time of the Redis server per request, µs (its INFO cpu: all its threads). */
+  redisCpuUs: number;
   /** AOF rewrites Redis started while the phase ran. */
   aofRewrites: number;
   /** The server's garbage-collection pauses during the phase: every request in flight waits them out. */
@@ -87,15 +99,26 @@ new PerformanceObserver((list) => {
 
 const AUTO_PIPELINE = process.env.BENCH_AUTO_PIPELINE === '1';
 const PIN = process.env.BENCH_PIN === '1';
-const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: AUTO_PIPELINE });
-const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
-const api = createHttpApi({
-  logger: silentLogger(),
-  stock: service,
-  readiness: async () => ({ ok: true, checks: {} }),
-  metricsRegistry: new Registry(),
-  authTokens: [new Secret(TOKEN)],
-});
+const LINGER_MS = Number(process.env.BENCH_LINGER_MS ?? 1);
+
+/** An API over a StockService on a Redis client of its own, as the worker's api role builds it. */
+function apiStack(lingerMs: number) {
+  const redis = new Redis(REDIS_URL, { db: DB, enableAutoPipelining: AUTO_PIPELINE });
+  lingerWrites(redis, lingerMs);
+  const service = new StockService({ redis, keyPrefix: PREFIX, operationTtlMs: 600_000 });
+  const api = createHttpApi({
+    logger: silentLogger(),
+    stock: service,
+    readiness: async () => ({ ok: true, checks: {} }),
+    metricsRegistry: new Registry(),
+    authTokens: [new Secret(TOKEN)],
+  });
+  return { redis, service, api };
+}
+
+const { redis, service, api } = apiStack(LINGER_MS);
+/** The same API on a connection that does not linger: the comparison phase's. */
+const plain = LINGER_MS > 0 ? apiStack(0) : undefined;
 
 async function reset(): Promise<void> {
   await redis.flushdb();
@@ -104,6 +127,13 @@ async function reset(): Promise<void> {
 
 async function aofRewrites(): Promise<number> {
   return Number(/^aof_rewrites:(\d+)/m.exec(await redis.info('persistence'))?.[1] ?? Number.NaN);
+}
+
+/** Seconds of CPU the Redis server has used, user and system, all its threads. */
+async function redisCpuSeconds(): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
 }
 
 function startLoad(url: string, cpus: CpuPlan | undefined) {
@@ -125,12 +155,16 @@ function startLoad(url: string, cpus: CpuPlan | undefined) {
     ready: next,
     async run(phase: Record<string, unknown>): Promise<Result> {
       const rewrites = await aofRewrites();
+      const redisCpu = await redisCpuSeconds();
       gcPauses.length = 0;
       const cpu = process.cpuUsage();
       child.stdin.write(`${JSON.stringify(phase)}\n`);
       const result = JSON.parse(await next()) as Result;
       const used = process.cpuUsage(cpu);
-      result.serverCpuUs = (used.user + used.system) / Math.max(1, result.requests);
+      const requests = Math.max(1, result.requests);
+      result.serverCpuUs = (used.user + used.system) / requests;
+      result.serverSystemShare = used.system / Math.max(1, used.user + used.system);
+      result.redisCpuUs = (((await redisCpuSeconds()) - redisCpu) * 1e6) / requests;
       result.aofRewrites = (await aofRewrites()) - rewrites;
       result.gcPauses = {
         count: gcPauses.length,
@@ -153,6 +187,7 @@ function stats(values: number[]) {
 const rps = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`.padStart(9);
 const ms = (value: number) => `${value.toFixed(2)} ms`.padStart(10);
 const us = (value: number) => `${value.toFixed(0)} µs`.padStart(7);
+const pct = (share: number) => `${(share * 100).toFixed(0)}%`.padStart(5);
 const load = () =>
   loadavg()
     .map((value) => value.toFixed(2))
@@ -176,13 +211,14 @@ async function main(): Promise<void> {
     pinProcess(process.pid, cpus.server);
     pinProcess(redisPid, cpus.others);
   }
-  const { url } = await api.listen(0, '127.0.0.1');
-  const loader = startLoad(url, cpus);
+  const loader = startLoad((await api.listen(0, '127.0.0.1')).url, cpus);
   await loader.ready();
+  const plainLoader = plain ? startLoad((await plain.api.listen(0, '127.0.0.1')).url, cpus) : undefined;
+  await plainLoader?.ready();
   console.log(
     `stock HTTP API, ${ROUNDS} rounds x ${SECONDS} s per phase; open loop at ${RATES.join(', ')}/s, closed loop ` +
       `${IN_FLIGHT} in flight; ${CONNECTIONS} keep-alive connections; Redis db ${DB} appendonly ${aof} ` +
-      `appendfsync ${fsync}, auto-pipelining ${AUTO_PIPELINE ? 'on' : 'off'}; ` +
+      `appendfsync ${fsync}, auto-pipelining ${AUTO_PIPELINE ? 'on' : 'off'}, linger ${LINGER_MS} ms; ` +
       (cpus ? `API on CPU ${cpus.server}, generator and Redis on CPU ${cpus.others}` : 'not pinned') +
       `; load average ${load()}`,
   );
@@ -193,28 +229,40 @@ async function main(): Promise<void> {
     body: JSON.stringify({ lines: [{ sku: SKU, quantity: 1 }] }),
   };
   const health = { path: '/healthz', method: 'GET' };
-  const phases: { key: string; label: string; spec: Record<string, unknown> }[] = [
+  const phases: { key: string; label: string; spec: Record<string, unknown>; on?: typeof loader }[] = [
     ...RATES.flatMap((rate) => [
       { key: `health@${rate}`, label: `healthz @${rate}/s`, spec: { ...health, mode: 'open', rate } },
       { key: `deduct@${rate}`, label: `deduct @${rate}/s`, spec: { ...deduct, mode: 'open', rate } },
     ]),
+    ...(plainLoader
+      ? [
+          {
+            key: 'deduct-plain',
+            label: `  no linger @${RATE}`,
+            spec: { ...deduct, mode: 'open', rate: RATE },
+            on: plainLoader,
+          },
+        ]
+      : []),
     { key: 'health-max', label: 'healthz, closed', spec: { ...health, mode: 'closed', inFlight: IN_FLIGHT } },
     { key: 'deduct-max', label: 'deduct, closed', spec: { ...deduct, mode: 'closed', inFlight: IN_FLIGHT } },
   ];
   // Warm-up: JIT on both sides, every connection open.
   await reset();
-  await loader.run({ ...deduct, mode: 'closed', inFlight: IN_FLIGHT, seconds: 2, keyPrefix: 'warm' });
+  for (const warming of [loader, plainLoader]) {
+    await warming?.run({ ...deduct, mode: 'closed', inFlight: IN_FLIGHT, seconds: 2, keyPrefix: 'warm' });
+  }
   await loader.run({ ...health, mode: 'closed', inFlight: IN_FLIGHT, seconds: 1, keyPrefix: 'warm' });
 
   const results = new Map<string, Result[]>(phases.map((phase) => [phase.key, []]));
   const loads: string[] = [];
   console.log(
-    'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server client  AOF rewrites  server GC n/total/max',
+    'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server (sys) redis client  AOF rewrites  server GC n/total/max',
   );
   for (let round = 1; round <= ROUNDS; round++) {
     for (const phase of phases) {
       await reset();
-      const result = await loader.run({
+      const result = await (phase.on ?? loader).run({
         ...phase.spec,
         seconds: SECONDS,
         keyPrefix: `r${round}-${phase.key}`,
@@ -223,7 +271,8 @@ async function main(): Promise<void> {
       console.log(
         `${String(round).padStart(5)}  ${phase.label.padEnd(19)} ${rps(result.rps)} ${ms(result.p50)} ${ms(result.p99)} ` +
           `${ms(result.p999)} ${ms(result.max)}   ${ms(result.lagP99)}  ${String(nonOk(result)).padStart(7)}  ` +
-          `        ${us(result.serverCpuUs)} ${us(result.clientCpuUs)}  ${String(result.aofRewrites).padStart(12)}  ` +
+          `        ${us(result.serverCpuUs)} ${pct(result.serverSystemShare)} ${us(result.redisCpuUs)} ` +
+          `${us(result.clientCpuUs)}  ${String(result.aofRewrites).padStart(12)}  ` +
           `${String(result.gcPauses.count).padStart(4)} ${ms(result.gcPauses.totalMs)} ${ms(result.gcPauses.maxMs)}`,
       );
       if (phase.key.startsWith('deduct')) {
@@ -238,11 +287,12 @@ async function main(): Promise<void> {
     console.log(`       load average after round ${round}: ${loads.at(-1)}`);
   }
   loader.stop();
+  plainLoader?.stop();
   await redis.flushdb();
 
   console.log('');
   console.log(
-    'phase                 min rps  median rps    max rps  median p50  median p99     min p99     max p99  server µs/req',
+    'phase                 min rps  median rps    max rps  median p50  median p99     min p99     max p99  server µs/req  redis µs/req',
   );
   const median = (key: string, pick: (result: Result) => number) => stats(results.get(key)!.map(pick)).median;
   for (const phase of phases) {
@@ -251,7 +301,7 @@ async function main(): Promise<void> {
     console.log(
       `${phase.label.padEnd(19)} ${rps(rate.min)}  ${rps(rate.median)}  ${rps(rate.max)} ` +
         `${ms(median(phase.key, (r) => r.p50))}  ${ms(p99.median)}  ${ms(p99.min)}  ${ms(p99.max)}  ` +
-        `${us(median(phase.key, (r) => r.serverCpuUs))}`,
+        `${us(median(phase.key, (r) => r.serverCpuUs))}       ${us(median(phase.key, (r) => r.redisCpuUs))}`,
     );
   }
   const goal = stats(results.get(`deduct@${RATE}`)!.map((r) => r.p99));
@@ -265,6 +315,16 @@ async function main(): Promise<void> {
       `(ratio ${(goal.median / ceiling).toFixed(2)}); goal < ${GOAL_P99_MS} ms: ${goal.median < GOAL_P99_MS ? 'met' : 'NOT met'}` +
       (cpus ? ` (API on a CPU of its own)` : ' (not pinned)'),
   );
+  const without = results.get('deduct-plain');
+  if (without) {
+    const p99 = stats(without.map((r) => r.p99));
+    const paired = results.get(`deduct@${RATE}`)!.filter((r, i) => r.p99 < without[i]!.p99).length;
+    console.log(
+      `the same rate on a connection that does not linger: p99 median ${p99.median.toFixed(2)} ms (min ` +
+        `${p99.min.toFixed(2)}, max ${p99.max.toFixed(2)}), p50 median ${median('deduct-plain', (r) => r.p50).toFixed(2)} ms; ` +
+        `the lingering one had the lower p99 in ${paired} of ${ROUNDS} rounds`,
+    );
+  }
   const withRewrite = results.get(`deduct@${RATE}`)!.filter((r) => r.aofRewrites > 0);
   console.log(
     `rounds at ${RATE.toLocaleString('en-US')}/s during which Redis started an AOF rewrite: ${withRewrite.length} of ${ROUNDS}` +
@@ -292,4 +352,6 @@ main()
     restoreRedisCpus?.();
     await api.close();
     await redis.quit();
+    await plain?.api.close();
+    await plain?.redis.quit();
   });
