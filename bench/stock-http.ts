@@ -18,8 +18,8 @@
  * a child that writes the whole dataset, and on a small machine it takes CPU from the rest; and
  * Redis's own CPU per request (INFO cpu), the third process sharing the machine.
  *
- * The API's Redis connection lingers as the worker's does (api.redisLingerMs, default 1 ms:
- * commands behind one in flight share a write; src/core/redis-linger.ts). Each round also runs the
+ * The API's Redis connection lingers as the worker's does (api.redisLingerMs, default 1 ms: once
+ * Redis is slow to answer, commands share writes; src/core/redis-linger.ts). Each round also runs the
  * top rate against a second API on a connection that does not linger, right after the first, so
  * the two are compared under the same machine load.
  *

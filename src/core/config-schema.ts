@@ -227,8 +227,8 @@ export const configSchema = z
           )
           .default([]),
         /**
-         * How long the stock API's Redis connection holds a command while earlier ones await their
-         * answers, so a burst shares one write (0: never). Default 1.
+         * How long the stock API's Redis connection holds a command, once commands have waited
+         * 0.5 ms with no answer, so the ones behind it share one write (0: never). Default 1.
          */
         redisLingerMs: z.number().int().min(0).max(20).default(1),
       })

@@ -99,8 +99,8 @@ export class WorkerContext {
    * large stream replies never sit in front of a buyer's deduct. Not auto-pipelined: ioredis keeps
    * one auto-pipeline in flight per client and queues the next behind its last answer, so Redis
    * and this process take turns; measured (bench/stock-http.ts, bench/stock.ts) a plain client
-   * served more deducts per second at less CPU per request. What it does instead under load is
-   * linger (`api.redisLingerMs`): commands behind one in flight wait a moment and share a write.
+   * served more deducts per second at less CPU per request. What it does instead is linger
+   * (`api.redisLingerMs`): while Redis is slow to answer, commands wait a moment and share a write.
    */
   stockApiRedis(): Promise<Redis> {
     this.#apiRedis ??= this.#connect('stock api', { enableAutoPipelining: false }).then((redis) => {

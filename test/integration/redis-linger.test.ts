@@ -5,10 +5,11 @@ import { InsufficientStockError } from '../../src/core/stock/stock-errors.js';
 import { StockService } from '../../src/core/stock/stock-service.js';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/private-redis.js';
 
-// The stock API's connection holds a busy client's commands for a moment so they share one write
-// (lingerWrites). What must hold: every call still gets its own answer, in order; a quiet client
-// is not delayed; nothing held is lost when the connection drops. A Redis of this file's own,
-// because the writes are counted from the server's side (INFO stats) and one test kills a client.
+// The stock API's connection holds commands for a moment, while Redis is slow to answer, so they
+// share one write (lingerWrites). What must hold: every call still gets its own answer, in order;
+// nothing is held while answers come promptly; nothing held is lost when the connection drops. A
+// Redis of this file's own, because the writes are counted from the server's side (INFO stats)
+// and one test kills a client.
 
 let server: PrivateRedis;
 let observer: Redis;
@@ -25,13 +26,15 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function lingeringClient(lingerMs: number): Promise<Redis> {
+async function lingeringClient(lingerMs: number, afterSilenceMs?: number): Promise<Redis> {
   const client = new Redis(server.url);
   clients.push(client);
   await client.ping();
-  lingerWrites(client, lingerMs);
+  lingerWrites(client, lingerMs, { afterSilenceMs });
   return client;
 }
+
+const corked = (client: Redis) => client.stream.writableCorked;
 
 /** Socket reads the server has done so far, every client's (INFO stats, Redis 6+). */
 async function serverReads(): Promise<number> {
@@ -48,8 +51,9 @@ const settle = <T>(call: Promise<T>) =>
   );
 
 describe('lingerWrites', () => {
-  it('sends a busy burst in a few writes and answers each call on its own', async () => {
-    const client = await lingeringClient(5);
+  it('sends a burst in a few writes and answers each call on its own, in order', async () => {
+    // No silence needed: every command behind one awaiting its answer lingers.
+    const client = await lingeringClient(5, 0);
     const service = new StockService({ redis: client, keyPrefix: 'linger:' });
     await service.set({ operationId: 'stock-l', sku: 'L', expectedVersion: 0, available: 100 });
     const before = await serverReads();
@@ -76,25 +80,37 @@ describe('lingerWrites', () => {
     expect(await service.get({ sku: 'L' })).toMatchObject({ available: 0, version: 101 });
   });
 
-  it('writes a command on an idle client at once and holds only the ones behind it', async () => {
-    const client = await lingeringClient(300);
-    const started = performance.now();
-    const elapsed = () => performance.now() - started;
-    const first = client.incr('linger:quiet').then((value) => ({ value, at: elapsed() }));
-    const second = client.incr('linger:quiet').then((value) => ({ value, at: elapsed() }));
-    expect(await first).toMatchObject({ value: 1 });
-    expect(await second).toMatchObject({ value: 2 });
-    expect((await first).at).toBeLessThan(150);
-    expect((await second).at).toBeGreaterThanOrEqual(250);
+  it('holds nothing while answers come promptly, and lingers once Redis has been silent', async () => {
+    const client = await lingeringClient(300, 20);
+    // Idle: written at once.
+    expect(await client.incr('linger:quiet')).toBe(1);
+    const both = [client.incr('linger:quiet'), client.incr('linger:quiet')];
+    // The second is behind the first, but nothing has been waiting for 20 ms: not held.
+    expect(corked(client)).toBe(0);
+    expect(await Promise.all(both)).toEqual([2, 3]);
 
-    // Idle again: the next command is not held.
+    // BLPOP keeps this connection waiting (~200 ms; Redis checks block timeouts about every
+    // 100 ms). A command sent 40 ms into that silence lingers for 300 ms, the one behind it joins.
+    const blocked = client.blpop('linger:empty', 0.2);
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const held = client.incr('linger:quiet').then((value) => ({ value, at: performance.now() - started }));
+    const joined = client.incr('linger:quiet');
+    expect(corked(client)).toBe(1);
+    expect(await blocked).toBeNull();
+    expect(await held).toMatchObject({ value: 4 });
+    expect((await held).at).toBeGreaterThanOrEqual(330);
+    expect(await joined).toBe(5);
+    expect(corked(client)).toBe(0);
+
+    // Answers came again: the next command is not held.
     const again = performance.now();
-    expect(await client.incr('linger:quiet')).toBe(3);
+    expect(await client.incr('linger:quiet')).toBe(6);
     expect(performance.now() - again).toBeLessThan(150);
   });
 
   it('loses nothing it holds when the connection drops: the held commands go out after the reconnect', async () => {
-    const client = await lingeringClient(300);
+    const client = await lingeringClient(300, 0);
     const id = await client.client('ID');
     const first = client.incr('linger:drop');
     const held = Array.from({ length: 20 }, () => settle(client.incr('linger:drop')));

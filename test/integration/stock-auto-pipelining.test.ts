@@ -136,19 +136,31 @@ describe('the worker stock API connection', () => {
     }
   });
 
-  it('holds a command behind one in flight for api.redisLingerMs, and one on an idle connection not at all', async () => {
+  it('lingers (api.redisLingerMs) once Redis has been silent, and not on an idle connection', async () => {
     const logger = silentLogger();
     const config = testConfig({ api: { redisLingerMs: 20 } });
     const ctx = new WorkerContext({ config, logger, metrics: new WorkerMetrics({ logger }) });
     try {
       const api = await ctx.stockApiRedis();
       const key = `${config.redis.keyPrefix}linger`;
-      const started = performance.now();
-      const first = api.incr(key).then(() => performance.now() - started);
-      const second = api.incr(key).then(() => performance.now() - started);
-      expect(await second).toBeGreaterThanOrEqual(19);
-      expect(await first).toBeLessThan(await second);
+      const idle = api.incr(key);
+      expect(api.stream.writableCorked).toBe(0);
+      expect(await idle).toBe(1);
+      // BLPOP keeps the connection waiting; a command sent into that silence lingers.
+      const blocked = api.blpop(`${config.redis.keyPrefix}empty`, 0.1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const held = api.incr(key);
+      expect(api.stream.writableCorked).toBe(1);
+      expect(await blocked).toBeNull();
+      expect(await held).toBe(2);
       await api.del(key);
+      // The loops' connection never lingers.
+      const loops = await ctx.stockRedis();
+      const loopsBlocked = loops.blpop(`${config.redis.keyPrefix}empty`, 0.1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const ping = loops.ping();
+      expect(loops.stream.writableCorked).toBe(0);
+      await Promise.all([loopsBlocked, ping]);
     } finally {
       await ctx.close();
     }
