@@ -12,7 +12,7 @@ export const LINGER_AFTER_SILENCE_MS = 0.5;
  * Why: on a small machine every write to loopback costs a system call on each side and wakes the
  * other process, and at 10k deducts/s the tail latency comes from the API, Redis and their callers
  * queueing for the cores, not from any one command (docs/stock-http.md). Answers that are late
- * say exactly that: then sharing writes saves the CPU (~10% per deduct in the API, ~20% in Redis)
+ * say exactly that: then sharing writes saves CPU (5-12% per deduct in the API, 10-15% in Redis)
  * and the wake-ups that the queue is made of. While answers come back promptly nothing is held,
  * so a quiet or uncontended API pays no latency. Holding on every command behind another (no
  * silence) measured a shorter tail under contention than not lingering at all, but 1 ms more at
