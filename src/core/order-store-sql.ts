@@ -21,6 +21,29 @@ export interface SqlStatement {
 export const columnList = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
 
 /**
+ * The ON DUPLICATE KEY UPDATE assignments of a versioned upsert: every non-key column takes the
+ * incoming value only if its version is the same or newer, and `updated_at` keeps the newest.
+ * `target` names a stored column; an INSERT ... SELECT that joins another table with an
+ * `updated_at` qualifies it (`o.\`updated_at\``).
+ */
+export function versionedAssignments(
+  columns: readonly string[],
+  keyColumns: readonly string[],
+  target: (column: string) => string = (column) => `\`${column}\``,
+): string[] {
+  const updated = target('updated_at');
+  return [
+    ...columns
+      .filter((column) => column !== 'updated_at' && !keyColumns.includes(column))
+      .map(
+        (column) =>
+          `${target(column)} = IF(VALUES(\`updated_at\`) >= ${updated}, VALUES(\`${column}\`), ${target(column)})`,
+      ),
+    `${updated} = GREATEST(${updated}, VALUES(\`updated_at\`))`,
+  ];
+}
+
+/**
  * INSERT ... ON DUPLICATE KEY UPDATE that applies a row only when its `updated_at` (the
  * platform's version) is not older than the stored one.
  *
@@ -42,13 +65,9 @@ export function versionedUpsert(
 ): SqlStatement {
   if (rows.length === 0) throw new RangeError('versionedUpsert needs at least one row');
   if (!columns.includes('updated_at')) throw new RangeError('versioned tables need an updated_at column');
-  const newer = 'VALUES(`updated_at`) >= `updated_at`';
-  const assignments = columns
-    .filter((column) => column !== 'updated_at' && !keyColumns.includes(column))
-    .map((column) => `\`${column}\` = IF(${newer}, VALUES(\`${column}\`), \`${column}\`)`);
+  const assignments = versionedAssignments(columns, keyColumns);
   const id = options.reportDuplicateId;
   if (id !== undefined) assignments.unshift(`\`${id}\` = LAST_INSERT_ID(\`${id}\`)`);
-  assignments.push('`updated_at` = GREATEST(`updated_at`, VALUES(`updated_at`))');
   return {
     sql: `INSERT INTO ${table} (${columnList(columns)}) VALUES ? ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`,
     values: [rows],

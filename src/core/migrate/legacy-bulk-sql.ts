@@ -1,5 +1,6 @@
 import { currencyExponent } from '../money.js';
 import { DETAIL_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS } from '../order-rows.js';
+import { columnList, versionedAssignments } from '../order-store-sql.js';
 import type { ShardLocation, ShardRouter } from '../shard-router.js';
 import { type LegacySource, STATUS_MAP } from './legacy-mapping.js';
 import { legacyTableName } from './legacy-table.js';
@@ -29,8 +30,6 @@ export interface LegacyBulkSql {
   tableStatements(shard: number, stale: boolean): string[];
   locator: string;
 }
-
-const quoted = (columns: readonly string[]) => columns.map((column) => `\`${column}\``).join(', ');
 
 export function legacyBulkSql(input: {
   legacy: LegacySource;
@@ -82,20 +81,10 @@ export function legacyBulkSql(input: {
   const lineValues =
     "s.s_id, '1', s.s_updated_at, 0, s.s_sku, NULL, '', s.s_quantity, " +
     "IF(s.s_status IN ('shipped', 'delivered'), s.s_quantity, 0), s.s_total DIV s.s_quantity, s.s_total, 0, s.s_status = 'cancelled'";
-  // The versioned assignments of order-store-sql.ts, with the target's columns qualified: the
-  // SELECT joins the orders table, whose updated_at would otherwise be ambiguous.
-  const versioned = (table: string, columns: readonly string[], keys: readonly string[]) => {
-    const col = (column: string) => `${table}.\`${column}\``;
-    return [
-      ...columns
-        .filter((column) => column !== 'updated_at' && !keys.includes(column))
-        .map(
-          (column) =>
-            `${col(column)} = IF(VALUES(\`updated_at\`) >= ${col('updated_at')}, VALUES(\`${column}\`), ${col(column)})`,
-        ),
-      `${col('updated_at')} = GREATEST(${col('updated_at')}, VALUES(\`updated_at\`))`,
-    ].join(', ');
-  };
+  // The target's columns qualified: the SELECT joins the orders table, whose updated_at would
+  // otherwise be ambiguous.
+  const versioned = (table: string, columns: readonly string[], keys: readonly string[]) =>
+    versionedAssignments(columns, keys, (column) => `${table}.\`${column}\``).join(', ');
   const locationOf = (shard: number) => locations[shard]!;
   const table = (shard: number, kind: 'orders' | 'order_details' | 'order_lines') =>
     router.qualifiedTable(locationOf(shard), kind);
@@ -145,10 +134,10 @@ export function legacyBulkSql(input: {
       const lines = table(shard, 'order_lines');
       const applied = `FROM ${stage} AS s JOIN ${orders} AS o ON o.\`id\` = s.s_id AND o.\`updated_at\` = s.s_updated_at WHERE s.shard = ${shard}`;
       return [
-        `INSERT INTO ${orders} (${quoted(ORDER_COLUMNS)}) SELECT ${orderValues} FROM ${stage} WHERE shard = ${shard} ` +
+        `INSERT INTO ${orders} (${columnList(ORDER_COLUMNS)}) SELECT ${orderValues} FROM ${stage} WHERE shard = ${shard} ` +
           `ON DUPLICATE KEY UPDATE ${versioned(orders, ORDER_COLUMNS, ['id', 'platform', 'account', 'platform_order_id'])}`,
-        `INSERT INTO ${details} (${quoted(DETAIL_COLUMNS)}) SELECT ${detailValues} ${applied} ON DUPLICATE KEY UPDATE ${versioned(details, DETAIL_COLUMNS, ['order_id'])}`,
-        `INSERT INTO ${lines} (${quoted(LINE_COLUMNS)}) SELECT ${lineValues} ${applied} ON DUPLICATE KEY UPDATE ${versioned(lines, LINE_COLUMNS, ['order_id', 'line_id'])}`,
+        `INSERT INTO ${details} (${columnList(DETAIL_COLUMNS)}) SELECT ${detailValues} ${applied} ON DUPLICATE KEY UPDATE ${versioned(details, DETAIL_COLUMNS, ['order_id'])}`,
+        `INSERT INTO ${lines} (${columnList(LINE_COLUMNS)}) SELECT ${lineValues} ${applied} ON DUPLICATE KEY UPDATE ${versioned(lines, LINE_COLUMNS, ['order_id', 'line_id'])}`,
         ...(stale
           ? [
               // The derived table lets MySQL 8 delete from a table the subquery reads.
