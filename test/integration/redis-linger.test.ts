@@ -4,6 +4,7 @@ import { lingerWrites } from '../../src/core/redis-linger.js';
 import { InsufficientStockError } from '../../src/core/stock/stock-errors.js';
 import { StockService } from '../../src/core/stock/stock-service.js';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/private-redis.js';
+import { settle } from '../helpers/settle.js';
 
 // The stock API's connection holds commands for a moment, while Redis is slow to answer, so they
 // share one write (lingerWrites). What must hold: every call still gets its own answer, in order;
@@ -43,12 +44,6 @@ async function serverReads(): Promise<number> {
   if (reads === undefined) throw new Error('INFO stats has no total_reads_processed');
   return Number(reads);
 }
-
-const settle = <T>(call: Promise<T>) =>
-  call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 describe('lingerWrites', () => {
   it('sends a burst in a few writes and answers each call on its own, in order', async () => {

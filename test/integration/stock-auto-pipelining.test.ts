@@ -13,6 +13,7 @@ import { WorkerContext } from '../../src/workers/worker-context.js';
 import { WorkerMetrics } from '../../src/workers/worker-metrics.js';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/private-redis.js';
 import { testConfig } from '../helpers/services.js';
+import { settle } from '../helpers/settle.js';
 import { bothSides, createStockFixture, type StockFixture } from '../helpers/stock-fixture.js';
 
 // StockService is a library: a trading-side caller may hand it an auto-pipelined ioredis client,
@@ -47,12 +48,6 @@ afterAll(async () => {
   await fixture?.close();
   await server?.stop();
 });
-
-const settle = <T>(call: Promise<T>) =>
-  call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 const failure = (answer: { ok: true } | { ok: false; error: unknown }) => (answer.ok ? null : answer.error);
 
