@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 
 /** How long Redis may leave a waiting client without an answer before its commands linger, ms. */
-export const LINGER_AFTER_SILENCE_MS = 0.5;
+const LINGER_AFTER_SILENCE_MS = 0.5;
 
 /**
  * Lets a client's commands wait up to `lingerMs` so that they leave together, in one socket write
