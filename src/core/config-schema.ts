@@ -228,9 +228,10 @@ export const configSchema = z
           .default([]),
         /**
          * How long the stock API's Redis connection holds a command, once commands have waited
-         * 0.5 ms with no answer, so the ones behind it share one write (0: never). Default 1.
+         * 0.5 ms with no answer, so the ones behind it share one write (0: never). Default 1;
+         * fractions work too (src/core/redis-linger.ts: a later command ends a hold, not a timer).
          */
-        redisLingerMs: z.number().int().min(0).max(20).default(1),
+        redisLingerMs: z.number().min(0).max(20).default(1),
       })
       .prefault({}),
     /** The worker daemon (`tradectl worker`): lifecycle and sampling. */

@@ -104,6 +104,22 @@ describe('lingerWrites', () => {
     expect(performance.now() - again).toBeLessThan(150);
   });
 
+  it('ends a hold with the first command sent lingerMs after it began, not a whole timer tick later', async () => {
+    const client = await lingeringClient(0.25, 20);
+    const blocked = client.blpop('linger:empty', 0.2);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const held = client.incr('linger:fine');
+    expect(corked(client)).toBe(1);
+    // Spinning keeps the timer (1 ms at the least) from firing: only the next command can end the
+    // hold, and it does, because 0.25 ms have passed. It leaves in the same write as the held one.
+    const spinUntil = performance.now() + 0.4;
+    while (performance.now() < spinUntil);
+    const ending = client.incr('linger:fine');
+    expect(corked(client)).toBe(0);
+    expect(await blocked).toBeNull();
+    expect(await Promise.all([held, ending])).toEqual([1, 2]);
+  });
+
   it('loses nothing it holds when the connection drops: the held commands go out after the reconnect', async () => {
     const client = await lingeringClient(300, 0);
     const id = await client.client('ID');

@@ -235,6 +235,14 @@ describe('validation', () => {
     ]);
   });
 
+  it('takes a linger below a millisecond and refuses one outside 0-20 ms, naming the field', () => {
+    expect(parseConfig({ api: { redisLingerMs: 0.25 } }).api.redisLingerMs).toBe(0.25);
+    for (const redisLingerMs of [-0.5, 21]) {
+      const error = configError(() => parseConfig({ api: { redisLingerMs } }));
+      expect(paths(error.issues)).toEqual(['api.redisLingerMs']);
+    }
+  });
+
   it('rejects duplicate accounts per platform, allowing the same id on another platform', () => {
     const error = configError(() =>
       parseConfig({ accounts: [account(), account({ platform: 'ebay' }), account({ userId: '2' })] }),
