@@ -106,7 +106,8 @@ describe('lingerWrites', () => {
 
   it('ends a hold with the first command sent lingerMs after it began, not a whole timer tick later', async () => {
     const client = await lingeringClient(0.25, 20);
-    const blocked = client.blpop('linger:empty', 0.2);
+    // Half a second of silence: room for a slow machine to send the first command inside it.
+    const blocked = client.blpop('linger:empty', 0.5);
     await new Promise((resolve) => setTimeout(resolve, 40));
     const held = client.incr('linger:fine');
     expect(corked(client)).toBe(1);
