@@ -60,3 +60,27 @@ export function pinnableRedisPid(info: string, url: string): number {
   }
   return pid;
 }
+
+/**
+ * Linux scheduling policies for a load generator that stands in for callers on other machines.
+ * SCHED_BATCH keeps the process's fair share of CPU but never preempts a running task when it
+ * wakes (an answer arriving for it), so the server under test is not interrupted mid-batch by
+ * the load it is measured against; SCHED_OTHER is the default policy, every process's.
+ */
+export type LoadPolicy = 'batch' | 'other';
+
+/** The command and arguments that start `command args` under `policy` (chrt, util-linux). */
+export function withPolicy(policy: LoadPolicy, [command, args]: [string, string[]]): [string, string[]] {
+  return policy === 'other' ? [command, args] : ['chrt', ['--batch', '0', command, ...args]];
+}
+
+/** Moves every thread of a running process to `policy`. */
+export function setPolicy(pid: number, policy: LoadPolicy): void {
+  execFileSync(
+    'chrt',
+    ['--all-tasks', policy === 'batch' ? '--batch' : '--other', '--pid', '0', String(pid)],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
