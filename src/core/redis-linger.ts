@@ -34,20 +34,16 @@ export function lingerWrites(
   let watched: Redis['stream'] | undefined;
   // When the client last saw progress: a reply arriving, or a command sent to an idle connection.
   let progressAt = 0;
-  let hold: { since: number; release: () => void } | undefined;
+  let hold: { since: number; socket: Redis['stream']; timer: NodeJS.Timeout } | undefined;
 
-  const startHold = (socket: Redis['stream'], now: number) => {
-    socket.cork();
-    const release = () => {
-      clearTimeout(timer);
-      if (hold === current) hold = undefined;
-      // The socket corked, not whatever `redis.stream` is by now: after a reconnect, ioredis
-      // resends on the new socket what the old one never delivered.
-      socket.uncork();
-    };
-    const timer = setTimeout(release, lingerMs);
-    const current = { since: now, release };
-    hold = current;
+  const release = () => {
+    if (!hold) return;
+    const { socket, timer } = hold;
+    hold = undefined;
+    clearTimeout(timer);
+    // The socket corked, not whatever `redis.stream` is by now: after a reconnect, ioredis
+    // resends on the new socket what the old one never delivered.
+    socket.uncork();
   };
 
   redis.sendCommand = (command, stream) => {
@@ -63,11 +59,14 @@ export function lingerWrites(
       if (hold) {
         if (now - hold.since >= lingerMs) {
           const sent = send(command, stream);
-          hold.release();
+          release();
           return sent;
         }
       } else if (redis.commandQueue.length === 0) progressAt = now;
-      else if (now - progressAt >= afterSilenceMs) startHold(socket, now);
+      else if (now - progressAt >= afterSilenceMs) {
+        socket.cork();
+        hold = { since: now, socket, timer: setTimeout(release, lingerMs) };
+      }
     }
     return send(command, stream);
   };
