@@ -255,6 +255,7 @@ async function main(): Promise<void> {
     body: JSON.stringify({ lines: [{ sku: SKU, quantity: 1 }] }),
   };
   const health = { path: '/healthz', method: 'GET' };
+  const topRate = { spec: { ...deduct, mode: 'open', rate: RATE } };
   const phases: {
     key: string;
     label: string;
@@ -266,25 +267,12 @@ async function main(): Promise<void> {
       { key: `health@${rate}`, label: `healthz @${rate}/s`, spec: { ...health, mode: 'open', rate } },
       { key: `deduct@${rate}`, label: `deduct @${rate}/s`, spec: { ...deduct, mode: 'open', rate } },
     ]),
+    // The same rounds' comparisons at the top rate: one thing changed against `deduct@${RATE}`.
     ...(plainLoader
-      ? [
-          {
-            key: 'deduct-plain',
-            label: `  no linger @${RATE}`,
-            spec: { ...deduct, mode: 'open', rate: RATE },
-            on: plainLoader,
-          },
-        ]
+      ? [{ ...topRate, key: 'deduct-plain', label: `  no linger @${RATE}`, on: plainLoader }]
       : []),
     ...(GEN_POLICY === 'batch'
-      ? [
-          {
-            key: 'deduct-other',
-            label: `  gen other @${RATE}`,
-            spec: { ...deduct, mode: 'open', rate: RATE },
-            policy: 'other' as const,
-          },
-        ]
+      ? [{ ...topRate, key: 'deduct-other', label: `  gen other @${RATE}`, policy: 'other' as const }]
       : []),
     { key: 'health-max', label: 'healthz, closed', spec: { ...health, mode: 'closed', inFlight: IN_FLIGHT } },
     { key: 'deduct-max', label: 'deduct, closed', spec: { ...deduct, mode: 'closed', inFlight: IN_FLIGHT } },
@@ -356,26 +344,23 @@ async function main(): Promise<void> {
       `(ratio ${(goal.median / ceiling).toFixed(2)}); goal < ${GOAL_P99_MS} ms: ${goal.median < GOAL_P99_MS ? 'met' : 'NOT met'}` +
       (cpus ? ` (API on a CPU of its own)` : ' (not pinned)'),
   );
-  const without = results.get('deduct-plain');
-  if (without) {
-    const p99 = stats(without.map((r) => r.p99));
-    const paired = results.get(`deduct@${RATE}`)!.filter((r, i) => r.p99 < without[i]!.p99).length;
+  const compared = (key: string, what: string, winner: string) => {
+    const other = results.get(key);
+    if (!other) return;
+    const p99 = stats(other.map((r) => r.p99));
+    const paired = results.get(`deduct@${RATE}`)!.filter((r, i) => r.p99 < other[i]!.p99).length;
     console.log(
-      `the same rate on a connection that does not linger: p99 median ${p99.median.toFixed(2)} ms (min ` +
-        `${p99.min.toFixed(2)}, max ${p99.max.toFixed(2)}), p50 median ${median('deduct-plain', (r) => r.p50).toFixed(2)} ms; ` +
-        `the lingering one had the lower p99 in ${paired} of ${ROUNDS} rounds`,
+      `the same rate ${what}: p99 median ${p99.median.toFixed(2)} ms (min ${p99.min.toFixed(2)}, max ` +
+        `${p99.max.toFixed(2)}), p50 median ${median(key, (r) => r.p50).toFixed(2)} ms; ` +
+        `${winner} had the lower p99 in ${paired} of ${ROUNDS} rounds`,
     );
-  }
-  const atDefaultPolicy = results.get('deduct-other');
-  if (atDefaultPolicy) {
-    const p99 = stats(atDefaultPolicy.map((r) => r.p99));
-    const paired = results.get(`deduct@${RATE}`)!.filter((r, i) => r.p99 < atDefaultPolicy[i]!.p99).length;
-    console.log(
-      `the same rate with the generator at the default policy (SCHED_OTHER): p99 median ${p99.median.toFixed(2)} ms ` +
-        `(min ${p99.min.toFixed(2)}, max ${p99.max.toFixed(2)}), p50 median ` +
-        `${median('deduct-other', (r) => r.p50).toFixed(2)} ms; under SCHED_BATCH the p99 was lower in ${paired} of ${ROUNDS} rounds`,
-    );
-  }
+  };
+  compared('deduct-plain', 'on a connection that does not linger', 'the lingering one');
+  compared(
+    'deduct-other',
+    'with the generator at the default policy (SCHED_OTHER)',
+    'the one under SCHED_BATCH',
+  );
   const withRewrite = results.get(`deduct@${RATE}`)!.filter((r) => r.aofRewrites > 0);
   console.log(
     `rounds at ${RATE.toLocaleString('en-US')}/s during which Redis started an AOF rewrite: ${withRewrite.length} of ${ROUNDS}` +
