@@ -16,7 +16,8 @@
  *
  * Each round line also counts the AOF rewrites Redis started during the phase: a rewrite forks
  * a child that writes the whole dataset, and on a small machine it takes CPU from the rest; and
- * Redis's own CPU per request (INFO cpu), the third process sharing the machine.
+ * Redis's own CPU per request (from /proc, when Redis runs on this machine), the third process
+ * sharing the machine.
  *
  * The API's Redis connection lingers as the worker's does (api.redisLingerMs, default 1 ms: once
  * Redis is slow to answer, commands share writes; src/core/redis-linger.ts). Each round also runs the
@@ -65,6 +66,7 @@ import {
   setPolicy,
   withPolicy,
 } from './lib/cpu-pinning.js';
+import { ServerCpu } from './lib/process-cpu.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SECONDS = Number(process.argv[3] ?? 4);
@@ -95,7 +97,7 @@ interface Result {
   serverCpuUs: number;
   /** The share of serverCpuUs spent in the kernel (system calls, loopback TCP). */
   serverSystemShare: number;
-  /** CPU time of the Redis server per request, µs (its INFO cpu: all its threads). */
+  /** CPU time of the Redis server per request, µs (/proc: all its threads; NaN if not local). */
   redisCpuUs: number;
   /** AOF rewrites Redis started while the phase ran. */
   aofRewrites: number;
@@ -141,14 +143,7 @@ async function aofRewrites(): Promise<number> {
   return Number(/^aof_rewrites:(\d+)/m.exec(await redis.info('persistence'))?.[1] ?? Number.NaN);
 }
 
-/** Seconds of CPU the Redis server has used, user and system, all its threads. */
-async function redisCpuSeconds(): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-function startLoad(url: string, cpus: CpuPlan | undefined) {
+function startLoad(url: string, cpus: CpuPlan | undefined, redisCpu: ServerCpu) {
   const file = fileURLToPath(new URL('./stock-http-load.ts', import.meta.url));
   const args = ['--single-threaded', '--import', 'tsx', file, url, String(CONNECTIONS)];
   const [command, commandArgs] = withPolicy(
@@ -184,7 +179,7 @@ function startLoad(url: string, cpus: CpuPlan | undefined) {
 
   async function measure(phase: Record<string, unknown>): Promise<Result> {
     const rewrites = await aofRewrites();
-    const redisCpu = await redisCpuSeconds();
+    const redisBefore = redisCpu.snapshot();
     gcPauses.length = 0;
     const cpu = process.cpuUsage();
     child.stdin.write(`${JSON.stringify(phase)}\n`);
@@ -193,7 +188,8 @@ function startLoad(url: string, cpus: CpuPlan | undefined) {
     const requests = Math.max(1, result.requests);
     result.serverCpuUs = (used.user + used.system) / requests;
     result.serverSystemShare = used.system / Math.max(1, used.user + used.system);
-    result.redisCpuUs = (((await redisCpuSeconds()) - redisCpu) * 1e6) / requests;
+    // NaN when Redis is not on this machine.
+    result.redisCpuUs = ((redisCpu.since(redisBefore).get('Redis') ?? Number.NaN) * 1000) / requests;
     result.aofRewrites = (await aofRewrites()) - rewrites;
     result.gcPauses = {
       count: gcPauses.length,
@@ -236,9 +232,12 @@ async function main(): Promise<void> {
     pinProcess(process.pid, cpus.server);
     pinProcess(redisPid, cpus.others);
   }
-  const loader = startLoad((await api.listen(0, '127.0.0.1')).url, cpus);
+  const redisCpu = await ServerCpu.ofRedis(redis);
+  const loader = startLoad((await api.listen(0, '127.0.0.1')).url, cpus, redisCpu);
   await loader.ready();
-  const plainLoader = plain ? startLoad((await plain.api.listen(0, '127.0.0.1')).url, cpus) : undefined;
+  const plainLoader = plain
+    ? startLoad((await plain.api.listen(0, '127.0.0.1')).url, cpus, redisCpu)
+    : undefined;
   await plainLoader?.ready();
   console.log(
     `stock HTTP API, ${ROUNDS} rounds x ${SECONDS} s per phase; open loop at ${RATES.join(', ')}/s, closed loop ` +

@@ -58,6 +58,12 @@ export class ServerCpu {
     return new ServerCpu(pids);
   }
 
+  /** The local Redis behind `redis` alone (no database in the benchmark); remote: none. */
+  static async ofRedis(redis: Redis): Promise<ServerCpu> {
+    const pid = localRedisPid(await redis.info('server'));
+    return new ServerCpu(new Map(pid === undefined ? [] : [['Redis', pid]]));
+  }
+
   snapshot(): CpuSnapshot {
     return new Map([...this.pids].map(([name, pid]) => [name, processCpuMs(pid)]));
   }
