@@ -31,6 +31,10 @@
  * with the generator moved back to the default policy (SCHED_OTHER), right after, so both are
  * reported; BENCH_GEN_BATCH=0 runs everything at the default policy instead.
  *
+ * Before the rounds and after each, with nothing of the bench running, one spinning thread per CPU measures
+ * what the machine itself takes (bench/lib/host-stalls.ts): on a VM with busy neighbours a thread
+ * that never sleeps still loses milliseconds at a time, and no answer can be faster than that.
+ *
  * BENCH_PIN=1 gives the API server CPU 0 to itself and puts the generator and the (local) Redis on
  * the other CPUs, as a deployment gives the API role a dedicated core (docs/stock-http.md); Redis's
  * own CPU list is restored at the end. Unpinned, on two cores the scheduler often parks the
@@ -66,6 +70,7 @@ import {
   setPolicy,
   withPolicy,
 } from './lib/cpu-pinning.js';
+import { describeHostStalls, measureHostStalls } from './lib/host-stalls.js';
 import { ServerCpu } from './lib/process-cpu.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -222,6 +227,7 @@ async function main(): Promise<void> {
   if (size > 0) {
     throw new Error(`Redis db ${DB} is not empty (${size} keys): set BENCH_REDIS_DB to an unused database`);
   }
+  const stallsBefore = describeHostStalls(await measureHostStalls());
   const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
   const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
   const cpus = PIN ? cpuPlan() : undefined;
@@ -285,6 +291,8 @@ async function main(): Promise<void> {
 
   const results = new Map<string, Result[]>(phases.map((phase) => [phase.key, []]));
   const loads: string[] = [];
+  /** What a spinning thread per CPU lost after each round, with the bench idle (host-stalls.ts). */
+  const stalls: string[] = [];
   console.log(
     'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server (sys) redis client  AOF rewrites  server GC n/total/max',
   );
@@ -312,7 +320,10 @@ async function main(): Promise<void> {
       }
     }
     loads.push(load());
-    console.log(`       load average after round ${round}: ${loads.at(-1)}`);
+    stalls.push(describeHostStalls(await measureHostStalls(2)));
+    console.log(
+      `       after round ${round}: load average ${loads.at(-1)}; the machine's own stalls ${stalls.at(-1)}`,
+    );
   }
   loader.stop();
   plainLoader?.stop();
@@ -373,6 +384,10 @@ async function main(): Promise<void> {
       `(one idle core: ~${Math.round(1e6 / cpu).toLocaleString('en-US')}/s)`,
   );
   console.log(`load average (1, 5, 15 min) after each round: ${loads.join(' | ')}`);
+  console.log(
+    `the machine's own stalls (a spinning thread per CPU, the bench idle), before the rounds: ${stallsBefore}; ` +
+      `after each round: ${stalls.join(' || ')}`,
+  );
   if (goal.median >= GOAL_P99_MS) process.exitCode = 1;
 }
 
