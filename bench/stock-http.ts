@@ -70,7 +70,12 @@ import {
   setPolicy,
   withPolicy,
 } from './lib/cpu-pinning.js';
-import { describeHostStalls, measureHostStalls } from './lib/host-stalls.js';
+import {
+  describeHostStalls,
+  type HostStalls,
+  measureHostStalls,
+  summarizeHostStalls,
+} from './lib/host-stalls.js';
 import { ServerCpu } from './lib/process-cpu.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Result[]>(phases.map((phase) => [phase.key, []]));
   const loads: string[] = [];
   /** What a spinning thread per CPU lost after each round, with the bench idle (host-stalls.ts). */
-  const stalls: string[] = [];
+  const stalls: HostStalls[][] = [];
   console.log(
     'round  phase                    rps        p50        p99      p99.9        max  gen lag p99  non-2xx  CPU/req server (sys) redis client  AOF rewrites  server GC n/total/max',
   );
@@ -320,9 +325,9 @@ async function main(): Promise<void> {
       }
     }
     loads.push(load());
-    stalls.push(describeHostStalls(await measureHostStalls(2)));
+    stalls.push(await measureHostStalls(2));
     console.log(
-      `       after round ${round}: load average ${loads.at(-1)}; the machine's own stalls ${stalls.at(-1)}`,
+      `       after round ${round}: load average ${loads.at(-1)}; the machine's own stalls ${describeHostStalls(stalls.at(-1)!)}`,
     );
   }
   loader.stop();
@@ -386,7 +391,7 @@ async function main(): Promise<void> {
   console.log(`load average (1, 5, 15 min) after each round: ${loads.join(' | ')}`);
   console.log(
     `the machine's own stalls (a spinning thread per CPU, the bench idle), before the rounds: ${stallsBefore}; ` +
-      `after each round: ${stalls.join(' || ')}`,
+      `after each round (CPUs split by /): ${summarizeHostStalls(stalls)}`,
   );
   if (goal.median >= GOAL_P99_MS) process.exitCode = 1;
 }

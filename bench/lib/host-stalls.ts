@@ -75,3 +75,13 @@ export function describeHostStalls(stalls: HostStalls[]): string {
     )
     .join(' | ');
 }
+
+/** Several measurements on one line, CPUs separated by "/": "lost ms/s 4.1/7.9 24.8/19.1; ...". */
+export function summarizeHostStalls(runs: HostStalls[][]): string {
+  const perRun = (pick: (s: HostStalls) => string) => runs.map((run) => run.map(pick).join('/')).join(' ');
+  const longest = Math.max(0, ...runs.flat().map((s) => s.longestMs));
+  return (
+    `lost ms/s ${perRun((s) => s.lostMsPerSecond.toFixed(1))}; ` +
+    `stalls >= 1 ms ${perRun((s) => String(s.overOneMs))}; longest ${longest.toFixed(2)} ms`
+  );
+}
