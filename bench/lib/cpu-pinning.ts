@@ -76,11 +76,6 @@ export function withPolicy(policy: LoadPolicy, [command, args]: [string, string[
 
 /** Moves every thread of a running process to `policy`. */
 export function setPolicy(pid: number, policy: LoadPolicy): void {
-  execFileSync(
-    'chrt',
-    ['--all-tasks', policy === 'batch' ? '--batch' : '--other', '--pid', '0', String(pid)],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const flag = policy === 'batch' ? '--batch' : '--other';
+  execFileSync('chrt', ['--all-tasks', flag, '--pid', '0', String(pid)], { stdio: 'ignore' });
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpus as machineCpus } from 'node:os';
 import { promisify } from 'node:util';
+import { pinnedCommand } from './cpu-pinning.js';
 
 /**
  * What the machine itself takes from a thread that never sleeps: one spinning process per CPU,
@@ -9,7 +10,7 @@ import { promisify } from 'node:util';
  * else). On a VM with busy neighbours these stalls run to milliseconds, and no server on it can
  * answer faster than its CPU runs, so a latency goal is only as reachable as this floor allows.
  *
- * Measured with nothing of the bench running (the services idle), before and after the rounds.
+ * Measured with nothing of the bench running (the services idle), before the rounds and after each.
  */
 export interface HostStalls {
   cpu: number;
@@ -53,14 +54,9 @@ export async function measureHostStalls(seconds = 3): Promise<HostStalls[]> {
   const cpus = machineCpus().map((_, cpu) => cpu);
   return Promise.all(
     cpus.map(async (cpu) => {
-      const { stdout } = await run('taskset', [
-        '-c',
-        String(cpu),
-        process.execPath,
-        '-e',
-        SPINNER,
-        String(seconds),
-      ]);
+      const { stdout } = await run(
+        ...pinnedCommand(String(cpu), process.execPath, ['-e', SPINNER, String(seconds)]),
+      );
       return { cpu, ...(JSON.parse(stdout) as Omit<HostStalls, 'cpu'>) };
     }),
   );
